@@ -1,0 +1,64 @@
+//! The `flinkops` binary: parses the command line, turns it into a plan and runs it.
+//!
+//! Exit codes (stable, for scripts): 0 success; 1 the command ran and found problems
+//! (lint errors, failed checks); 2 bad input or usage (unreadable file, bad flag);
+//! 3 a peer failed (Flink unreachable, process did not start, download failed).
+
+mod cmd;
+mod output;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// flinkops — the brain around Apache Flink: deploy, tune, monitor, recover and automate.
+///
+/// Start with `flinkops local up --demo`: it installs Flink (from PyPI), starts a real
+/// local session cluster and runs a checkpointed streaming SQL job on it.
+#[derive(Debug, Parser)]
+#[command(name = "flinkops", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: output::GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install and list Flink distributions.
+    #[command(subcommand)]
+    Flink(cmd::flink::FlinkCmd),
+    /// Run a real local Flink session cluster (the embedded default).
+    #[command(subcommand)]
+    Local(cmd::local::LocalCmd),
+    /// Submit, inspect, savepoint, stop and cancel Flink jobs over the REST API.
+    #[command(subcommand)]
+    Job(cmd::job::JobCmd),
+    /// Lint, explain, migrate and diff Flink configurations against Flink's real option catalog.
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCmd),
+    /// Compute Flink's TaskManager / JobManager memory model exactly as Flink does.
+    Memory(cmd::memory::MemoryArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to generate completions for.
+        shell: clap_complete::Shell,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    output::init_tracing(&cli.global);
+    let global = cli.global.clone();
+    let result = match cli.command {
+        Command::Flink(c) => cmd::flink::run(c, &global),
+        Command::Local(c) => cmd::local::run(c, &global),
+        Command::Job(c) => cmd::job::run(c, &global),
+        Command::Config(c) => cmd::config::run(c, &global),
+        Command::Memory(c) => cmd::memory::run(c, &global),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "flinkops", &mut std::io::stdout());
+            Ok(output::Exit::Success)
+        }
+    };
+    output::finish(result)
+}

@@ -1,0 +1,1 @@
+//! Flink distributions and the supervised local Flink session cluster.

@@ -1,0 +1,1 @@
+//! Typed async client for Apache Flink's REST API.
