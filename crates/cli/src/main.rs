@@ -62,3 +62,13 @@ fn main() -> std::process::ExitCode {
     };
     output::finish(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -88,7 +88,8 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 /// A table in the project's one style.
 pub fn table(header: &[&str]) -> comfy_table::Table {
     let mut t = comfy_table::Table::new();
-    t.load_style(comfy_table::presets::UTF8_HORIZONTAL_ONLY);
+    // kubectl-style: no borders, upper-case headers, columns separated by spaces.
+    t.load_style(comfy_table::presets::NOTHING);
     t.set_header(header.iter().copied());
     t
 }
@@ -103,4 +104,57 @@ pub fn init_tracing(g: &GlobalArgs) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FLINKOPS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+impl GlobalArgs {
+    /// True when progress output should be suppressed (JSON output, or stderr is not a terminal).
+    pub fn quiet_progress(&self) -> bool {
+        use std::io::IsTerminal;
+        self.output == OutputFormat::Json || !std::io::stderr().is_terminal()
+    }
+}
+
+/// A progress bar on stderr for long work; hidden for JSON output and when stderr is not a terminal.
+pub struct Bar {
+    bar: indicatif::ProgressBar,
+}
+
+impl Bar {
+    pub fn new(g: &GlobalArgs) -> Bar {
+        let bar = if g.quiet_progress() { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(0) };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {wide_bar} {bytes}/{total_bytes}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Bar { bar }
+    }
+
+    /// A spinner with a message, for work without a known size.
+    pub fn spinner(g: &GlobalArgs, msg: &str) -> Bar {
+        let bar = if g.quiet_progress() { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
+        bar.set_message(msg.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Bar { bar }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl flinkops_local::dist::Progress for Bar {
+    fn phase(&self, message: &str) {
+        self.bar.set_position(0);
+        self.bar.set_length(0);
+        self.bar.set_message(message.to_string());
+        if !self.bar.is_hidden() {
+            // pip draws its own bar for the download; keep ours a line of its own.
+            self.bar.println(message);
+        }
+    }
+
+    fn advance(&self, done: u64, total: u64) {
+        self.bar.set_length(total);
+        self.bar.set_position(done);
+    }
 }

@@ -1,0 +1,215 @@
+//! The embedded default against real Flink: `local up` (idempotent, status, logs, demo job),
+//! SQL jobs, stop with a savepoint and resume from it (proven by Flink's restore statistics),
+//! and bad input: SQL that Flink rejects, unknown job ids, occupied ports.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{TestCluster, flinkops, flinkops_json, free_port, shared_cluster, sql_file, wait_for};
+
+/// A small checkpointed stateful job; `name` keeps jobs of different tests apart.
+fn counting_sql(name: &str) -> String {
+    format!(
+        "SET 'pipeline.name' = '{name}';\n\
+         SET 'execution.checkpointing.interval' = '1 s';\n\
+         CREATE TABLE src (k INT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '200', 'fields.k.min' = '1', 'fields.k.max' = '50');\n\
+         CREATE TABLE snk (k INT, c BIGINT, s BIGINT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'blackhole');\n\
+         INSERT INTO snk SELECT k, COUNT(*), SUM(v) FROM src GROUP BY k;\n"
+    )
+}
+
+fn job_state(c: &TestCluster, id: &str) -> String {
+    c.get(&format!("/jobs/{id}"))["state"].as_str().unwrap_or_default().to_string()
+}
+
+fn completed_checkpoints(c: &TestCluster, id: &str) -> u64 {
+    c.get(&format!("/jobs/{id}/checkpoints"))["counts"]["completed"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn up_is_idempotent_and_status_reports_health() {
+    let c = shared_cluster();
+    let port = c.rest_url.rsplit(':').next().unwrap().to_string();
+    let again = flinkops_json(&["local", "up", "--name", &c.name, "--rest-port", &port]);
+    assert_eq!(again["cluster"]["already_running"], true, "{again}");
+    let status = flinkops_json(&["local", "status", "--name", &c.name]);
+    assert_eq!(status["healthy"], true, "{status}");
+    assert_eq!(status["overview"]["taskmanagers"], 2, "{status}");
+    let procs = status["processes"].as_array().unwrap();
+    assert_eq!(procs.len(), 3);
+    assert!(procs.iter().all(|p| p["alive"] == true), "{status}");
+    // The generated config is what Flink runs with: adaptive scheduler, retained checkpoints.
+    let config = c.get("/jobmanager/config");
+    let get = |k: &str| config.as_array().unwrap().iter().find(|e| e["key"] == k).map(|e| e["value"].as_str().unwrap_or("").to_string());
+    assert_eq!(get("jobmanager.scheduler").as_deref(), Some("adaptive"));
+    assert_eq!(get("execution.checkpointing.externalized-checkpoint-retention").as_deref(), Some("RETAIN_ON_CANCELLATION"));
+    // Logs are readable through the CLI.
+    let out = flinkops().args(["local", "logs", "jm", "--name", &c.name]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("StandaloneSessionClusterEntrypoint"));
+}
+
+#[test]
+fn demo_job_runs_and_checkpoints() {
+    let c = shared_cluster();
+    let port = c.rest_url.rsplit(':').next().unwrap().to_string();
+    let v = flinkops_json(&["local", "up", "--name", &c.name, "--rest-port", &port, "--demo"]);
+    let id = v["demo_job"][0].as_str().expect("demo job id").to_string();
+    wait_for("the demo job to complete a checkpoint", Duration::from_secs(90), || (completed_checkpoints(c, &id) >= 1).then_some(()));
+    assert_eq!(job_state(c, &id), "RUNNING");
+    // A second `--demo` does not submit it twice.
+    let again = flinkops_json(&["local", "up", "--name", &c.name, "--rest-port", &port, "--demo"]);
+    assert_eq!(again["demo_job"][0], id.as_str());
+    assert_eq!(again["demo_job"][1], false);
+    let _ = flinkops().args(["job", "cancel", &id, "--cluster", &c.name]).output();
+}
+
+#[test]
+fn stop_with_savepoint_then_resume_restores_state() {
+    let c = shared_cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let sql = sql_file(&dir, "count.sql", &counting_sql("it-resume"));
+    let sql = sql.to_str().unwrap();
+    let v = flinkops_json(&["job", "submit", "--sql", sql, "--cluster", &c.name]);
+    let first = v["job_id"].as_str().unwrap().to_string();
+    wait_for("a completed checkpoint", Duration::from_secs(90), || (completed_checkpoints(c, &first) >= 2).then_some(()));
+
+    let sp_dir = format!("file://{}", dir.path().join("savepoints").display());
+    let v = flinkops_json(&["job", "stop", &first, "--savepoint-dir", &sp_dir, "--cluster", &c.name]);
+    let savepoint = v["savepoint_path"].as_str().unwrap().to_string();
+    assert!(savepoint.contains(dir.path().join("savepoints").to_str().unwrap()), "{savepoint}");
+    let local = savepoint.trim_start_matches("file:");
+    assert!(std::path::Path::new(local).join("_metadata").is_file(), "no _metadata in {local}");
+    assert_eq!(job_state(c, &first), "FINISHED");
+
+    let v = flinkops_json(&["job", "submit", "--sql", sql, "--from-savepoint", &savepoint, "--cluster", &c.name]);
+    let second = v["job_id"].as_str().unwrap().to_string();
+    assert_ne!(first, second);
+    // Flink's restore statistics name the savepoint the job started from.
+    let restored: Value = wait_for("restore statistics", Duration::from_secs(90), || {
+        let cp = c.get(&format!("/jobs/{second}/checkpoints"));
+        let r = cp["latest"]["restored"].clone();
+        (!r.is_null()).then_some(r)
+    });
+    assert_eq!(restored["is_savepoint"], true, "{restored}");
+    assert_eq!(restored["external_path"].as_str().map(|p| p.trim_end_matches('/')), Some(savepoint.trim_end_matches('/')), "{restored}");
+    // And the CLI shows the same.
+    let status = flinkops_json(&["job", "status", &second, "--cluster", &c.name]);
+    assert_eq!(status["checkpoints"]["latest"]["restored"]["is_savepoint"], true, "{status}");
+    flinkops().args(["job", "cancel", &second, "--cluster", &c.name]).assert().success();
+}
+
+#[test]
+fn savepoint_keeps_the_job_running() {
+    let c = shared_cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let sql = sql_file(&dir, "count.sql", &counting_sql("it-savepoint"));
+    let v = flinkops_json(&["job", "submit", "--sql", sql.to_str().unwrap(), "--cluster", &c.name, "--parallelism", "2"]);
+    let id = v["job_id"].as_str().unwrap().to_string();
+    wait_for("the job to run", Duration::from_secs(60), || (job_state(c, &id) == "RUNNING").then_some(()));
+    let v = flinkops_json(&["job", "savepoint", &id, "--cluster", &c.name]);
+    let path = v["savepoint_path"].as_str().unwrap();
+    // Default dir: the cluster's savepoint dir.
+    assert!(path.contains(&format!("clusters/{}/savepoints", c.name)), "{path}");
+    assert_eq!(job_state(c, &id), "RUNNING");
+    let list = flinkops_json(&["job", "list", "--cluster", &c.name]);
+    assert!(list.as_array().unwrap().iter().any(|j| j["jid"] == id.as_str() && j["state"] == "RUNNING"), "{list}");
+    flinkops().args(["job", "cancel", &id, "--cluster", &c.name]).assert().success();
+    wait_for("the job to be cancelled", Duration::from_secs(60), || (job_state(c, &id) == "CANCELED").then_some(()));
+}
+
+#[test]
+fn sql_that_flink_rejects_shows_the_root_cause() {
+    let c = shared_cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let sql = sql_file(&dir, "bad.sql", "CREATE TABLE t (a INT) WITH ('connector' = 'datagen');\nINSERT INTO nowhere SELECT a FROM t;\n");
+    let out = flinkops().args(["job", "submit", "--sql", sql.to_str().unwrap(), "--cluster", &c.name]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nowhere"), "the root cause should name the missing table: {err}");
+    assert!(!err.contains("\tat org.apache"), "no Java stack dump: {err}");
+}
+
+#[test]
+fn unknown_job_ids_are_clear_errors() {
+    let c = shared_cluster();
+    let out = flinkops().args(["job", "status", "00000000000000000000000000000000", "--cluster", &c.name]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("00000000000000000000000000000000"), "{err}");
+}
+
+#[test]
+fn occupied_port_is_named_with_its_owner_and_nothing_starts() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let name = format!("it-port-{}", std::process::id());
+    let out = flinkops().args(["local", "up", "--name", &name, "--rest-port", &port]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&port) && err.contains(&format!("pid {}", std::process::id())), "{err}");
+    let pids = crate::support::test_home().join("clusters").join(&name).join("pids");
+    assert_eq!(std::fs::read_dir(&pids).map(|d| d.count()).unwrap_or(0), 0);
+}
+
+#[test]
+fn a_config_flink_rejects_starts_nothing() {
+    // Flink's memory model rejects 0 slots (0 CPU cores): nothing may start.
+    let name = format!("it-reject-{}", std::process::id());
+    let port = free_port().to_string();
+    let out = flinkops().args(["local", "up", "--name", &name, "--rest-port", &port, "-D", "taskmanager.numberOfTaskSlots=0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TaskManager") && err.contains("positive number of CPU cores"), "{err}");
+    assert!(!err.contains("org.apache.flink"), "Flink's reason in plain words, no class names: {err}");
+    let pids = crate::support::test_home().join("clusters").join(&name).join("pids");
+    assert_eq!(std::fs::read_dir(&pids).map(|d| d.count()).unwrap_or(0), 0);
+}
+
+#[test]
+fn a_cluster_that_cannot_start_is_stopped_again() {
+    // The TaskManager cannot bind its RPC port (this test holds it): `up` must fail, name the
+    // TaskManager, and stop the JobManager it already started.
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let blocked = blocker.local_addr().unwrap().port();
+    let name = format!("it-fail-{}", std::process::id());
+    let port = free_port().to_string();
+    let out = flinkops()
+        .args(["local", "up", "--name", &name, "--rest-port", &port, "--timeout", "60", "-D", &format!("taskmanager.rpc.port={blocked}")])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TaskManager 1") && err.contains(&format!("port range {blocked}")), "{err}");
+    let dir = crate::support::test_home().join("clusters").join(&name);
+    let pids: Vec<_> = std::fs::read_dir(dir.join("pids")).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(pids.is_empty(), "pid files left: {pids:?}");
+    assert!(crate::support::http_get_ok(&format!("http://127.0.0.1:{port}/overview")).is_none(), "the JobManager still answers");
+    drop(blocker);
+}
+
+#[test]
+fn down_stops_every_process_by_pid() {
+    let c = TestCluster::start("it-down", "2.3.0", &[]);
+    let pids = c.pids();
+    assert_eq!(pids.len(), 2);
+    flinkops().args(["local", "down", "--name", &c.name]).assert().success();
+    for pid in pids {
+        assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists() || std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z")).unwrap_or(true), "pid {pid} still runs");
+    }
+    let status = flinkops().args(["local", "status", "--name", &c.name]).output().unwrap();
+    assert_eq!(status.status.code(), Some(1), "an unhealthy cluster exits 1");
+}
+
+#[test]
+fn flink_1_20_cluster_runs_sql_jobs() {
+    crate::support::require_flink("1.20.3");
+    let c = TestCluster::start("it-120", "1.20.3", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let sql = sql_file(&dir, "count.sql", &counting_sql("it-120"));
+    let v = flinkops_json(&["job", "submit", "--sql", sql.to_str().unwrap(), "--cluster", &c.name]);
+    let id = v["job_id"].as_str().unwrap().to_string();
+    wait_for("a checkpoint on Flink 1.20", Duration::from_secs(90), || (completed_checkpoints(&c, &id) >= 1).then_some(()));
+    assert_eq!(c.get("/overview")["flink-version"], "1.20.3");
+}
