@@ -14,7 +14,11 @@
 #
 # Ports: 28400-28999 on 127.0.0.1 (FIXTURE_PORT_BASE to move). Every process started here is
 # stopped by its pid on exit, also on failure.
+# Needs: java + javac + jar (17), curl, jq, python3.
 set -euo pipefail
+for tool in java javac jar curl jq python3; do
+  command -v "$tool" >/dev/null || { echo "record-rest-fixtures: $tool is required" >&2; exit 1; }
+done
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FLINK_DIR=${FLINKOPS_HOME:-/work/fohome}/flink
@@ -185,9 +189,9 @@ record_version() {
   WORK=$(mktemp -d "/tmp/flinkops-fixtures-$VERSION.XXXXXX")
   pick_ports
   REST="http://127.0.0.1:$PORT0"
-  FIX=$FIXTURES/$VERSION
+  # Record into the work dir; replace the version's fixtures only when everything succeeded.
+  FIX=$WORK/fixtures
   BODY=$WORK/body
-  rm -rf "$FIX"
   mkdir -p "$FIX"
   printf 'name\tmethod\tpath\tstatus\n' >"$FIX/_index.tsv"
   log "work dir $WORK, REST $REST"
@@ -344,9 +348,12 @@ record_version() {
   rec jars_after_delete GET /jars
 
   cleanup
+  rm -rf "${FIXTURES:?}/$VERSION"
+  mkdir -p "$FIXTURES"
+  cp -r "$FIX" "$FIXTURES/$VERSION"
+  log "done: $(($(wc -l <"$FIX/_index.tsv") - 1)) bodies in $FIXTURES/$VERSION"
   [ -z "${KEEP_WORK:-}" ] && rm -rf "$WORK"
   WORK=""
-  log "done: $(($(wc -l <"$FIX/_index.tsv") - 1)) bodies in $FIX"
 }
 
 versions=("$@")

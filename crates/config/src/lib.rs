@@ -6,3 +6,5 @@ pub mod units;
 pub mod catalog;
 pub mod model;
 pub mod lint;
+pub mod migrate;
+pub mod diff;

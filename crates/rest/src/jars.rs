@@ -55,8 +55,8 @@ pub struct JarEntry {
     pub description: Option<String>,
 }
 
-/// Body of `POST /jars/:id/run`. Unset fields are omitted, so the same request works on every
-/// Flink version from 1.18 on (Flink rejects unknown fields).
+/// Body of `POST /jars/:id/run`. Unset fields are omitted, so a request that sets only fields
+/// an older Flink knows works there too.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunJarRequest {

@@ -416,6 +416,19 @@ mod tests {
     }
 
     #[test]
+    fn stop_of_unknown_job_fails_with_job_not_found() {
+        for (v, s) in decode_all::<SavepointStatus>(&["stop_status_unknown_job"]) {
+            match s.outcome() {
+                SavepointOutcome::Failed(f) => {
+                    let trace = f.stack_trace.as_deref().unwrap_or_default();
+                    assert!(trace.contains("FlinkJobNotFoundException"), "{v}");
+                }
+                other => panic!("{v}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn request_bodies_use_flink_field_names() {
         let r = SavepointRequest {
             target_directory: Some("file:///sp".into()),
