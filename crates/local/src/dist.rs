@@ -381,6 +381,25 @@ mod tests {
     }
 
     #[test]
+    fn corrupt_archives_are_errors_not_panics() {
+        let d = tempfile::tempdir().unwrap();
+        for name in ["apache_flink_libraries-2.3.0-py2.py3-none-any.whl", "apache-flink-libraries-1.20.3.tar.gz"] {
+            let archive = d.path().join(name);
+            std::fs::write(&archive, b"this is not an archive").unwrap();
+            let err = unpack(&archive, &d.path().join("out"), &Quiet).unwrap_err();
+            assert!(!err.is_empty(), "{name}");
+        }
+        // A valid zip without Flink's layout unpacks nothing, which `open` then rejects.
+        let archive = d.path().join("apache_flink_libraries-9.9.9-py2.py3-none-any.whl");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive).unwrap());
+        zip.start_file("pyflink/README.txt", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.finish().unwrap();
+        let out = d.path().join("out2");
+        unpack(&archive, &out, &Quiet).unwrap();
+        assert!(FlinkDist::open(&out).is_err());
+    }
+
+    #[test]
     fn open_rejects_non_distributions() {
         let d = tempfile::tempdir().unwrap();
         assert!(matches!(FlinkDist::open(d.path()), Err(Error::NotADistribution { .. })));

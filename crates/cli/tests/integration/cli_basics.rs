@@ -84,3 +84,11 @@ fn malformed_job_ids_are_rejected_before_any_request() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not-a-job-id"));
 }
+
+#[test]
+fn missing_java_says_how_to_install_it() {
+    let out = flinkops().args(["local", "up", "--name", "no-java"]).env("JAVA_HOME", "/nonexistent-jdk").output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent-jdk") && err.contains("openjdk-17"), "{err}");
+}

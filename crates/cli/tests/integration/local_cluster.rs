@@ -200,6 +200,13 @@ fn down_stops_every_process_by_pid() {
     }
     let status = flinkops().args(["local", "status", "--name", &c.name]).output().unwrap();
     assert_eq!(status.status.code(), Some(1), "an unhealthy cluster exits 1");
+    // A stale pid file (its process is long gone) is not mistaken for a running cluster.
+    std::fs::write(c.dir().join("pids/jobmanager.pid"), "999999999").unwrap();
+    let port = c.rest_url.rsplit(':').next().unwrap().to_string();
+    let v = flinkops_json(&["local", "up", "--name", &c.name, "--rest-port", &port]);
+    c.watchdog();
+    assert_eq!(v["cluster"]["already_running"], false, "{v}");
+    assert_eq!(v["cluster"]["taskmanagers"], 1, "{v}");
 }
 
 #[test]

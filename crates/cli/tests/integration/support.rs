@@ -83,7 +83,7 @@ impl TestCluster {
     }
 
     /// Kills this cluster's processes (by pid) once the test process is gone.
-    fn watchdog(&self) {
+    pub fn watchdog(&self) {
         let pids: Vec<String> = self.pids().iter().map(|p| p.to_string()).collect();
         let script = format!(
             "while kill -0 {me} 2>/dev/null; do sleep 1; done; kill {p} 2>/dev/null; sleep 10; kill -9 {p} 2>/dev/null",
