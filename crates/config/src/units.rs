@@ -137,7 +137,7 @@ pub fn format_memory_size(bytes: u64) -> String {
     const UNITS: [(u64, &str); 4] = [(1 << 40, "tb"), (1 << 30, "gb"), (1 << 20, "mb"), (1 << 10, "kb")];
     if bytes != 0 {
         for (mult, label) in UNITS {
-            if bytes % mult == 0 {
+            if bytes.is_multiple_of(mult) {
                 return format!("{} {label}", bytes / mult);
             }
         }
@@ -236,10 +236,10 @@ pub fn parse_duration_with(rules: DurationRules, text: &str) -> Result<Duration,
     let (number, rest) = split_ascii_number(trimmed);
     let label = java_trim(rest).to_lowercase();
     if number.is_empty() {
-        if rules == DurationRules::Flink2_1 {
-            if let Some(result) = parse_iso_duration(trimmed) {
-                return result;
-            }
+        if rules == DurationRules::Flink2_1
+            && let Some(result) = parse_iso_duration(trimmed)
+        {
+            return result;
         }
         return Err(UnitError::NoNumber(text.to_string()));
     }
@@ -506,10 +506,10 @@ fn scan_java_float(text: &str) -> Option<JavaFloat<'_>> {
         let p = body.find(['p', 'P'])?;
         let mantissa = &body[..p];
         let mut exp = &body[p + 1..];
-        if let Some(last) = exp.as_bytes().last() {
-            if matches!(last, b'f' | b'F' | b'd' | b'D') {
-                exp = &exp[..exp.len() - 1];
-            }
+        if let Some(last) = exp.as_bytes().last()
+            && matches!(last, b'f' | b'F' | b'd' | b'D')
+        {
+            exp = &exp[..exp.len() - 1];
         }
         let digits_ok = {
             let mut parts = mantissa.splitn(2, '.');

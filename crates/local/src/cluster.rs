@@ -232,19 +232,19 @@ impl LocalCluster {
     /// everything this call started is stopped again.
     pub async fn up(&self, dist: &FlinkDist, java: &Java, opts: &ClusterOptions) -> Result<UpReport> {
         let started = Instant::now();
+        let report = |state: &ClusterState, overview: &flinkops_rest::ClusterOverview, already_running: bool| UpReport {
+            name: self.name.clone(),
+            flink_version: state.flink_version.clone(),
+            rest_url: Self::rest_url(state),
+            already_running,
+            taskmanagers: overview.taskmanagers,
+            slots_total: overview.slots_total,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            dir: self.dir.clone(),
+        };
         if let Some(state) = self.state().filter(|_| self.is_running()) {
             let client = flinkops_rest::FlinkClient::new(rest_url_parsed(&state)?)?;
-            let overview = client.overview().await?;
-            return Ok(UpReport {
-                name: self.name.clone(),
-                flink_version: state.flink_version.clone(),
-                rest_url: Self::rest_url(&state),
-                already_running: true,
-                taskmanagers: overview.taskmanagers,
-                slots_total: overview.slots_total,
-                elapsed_ms: started.elapsed().as_millis() as u64,
-                dir: self.dir.clone(),
-            });
+            return Ok(report(&state, &client.overview().await?, true));
         }
         // Not running: whatever is left (stale pid files, orphaned TaskManagers) goes first.
         self.stop_all(Duration::from_secs(10));
@@ -253,18 +253,8 @@ impl LocalCluster {
         }
         let rpc_port = free_port()?;
         let state = self.write_config(dist, opts, rpc_port)?;
-        let result = self.start_and_wait(dist, java, &state, opts.start_timeout).await;
-        match result {
-            Ok(overview) => Ok(UpReport {
-                name: self.name.clone(),
-                flink_version: state.flink_version.clone(),
-                rest_url: Self::rest_url(&state),
-                already_running: false,
-                taskmanagers: overview.taskmanagers,
-                slots_total: overview.slots_total,
-                elapsed_ms: started.elapsed().as_millis() as u64,
-                dir: self.dir.clone(),
-            }),
+        match self.start_and_wait(dist, java, &state, opts.start_timeout).await {
+            Ok(overview) => Ok(report(&state, &overview, false)),
             Err(e) => {
                 self.stop_all(Duration::from_secs(10));
                 Err(e)
@@ -276,10 +266,7 @@ impl LocalCluster {
         let roles: Vec<Role> = std::iter::once(Role::JobManager).chain((1..=state.taskmanagers).map(Role::TaskManager)).collect();
         // Validate both memory models before starting anything: a rejected config starts nothing.
         for role in [Role::JobManager, Role::TaskManager(1)] {
-            memory_params(dist, java, &self.conf_dir(), role).map_err(|e| match e {
-                Error::Memory(reason) => Error::Memory(format!("{role}: {reason}")),
-                other => other,
-            })?;
+            memory_params(dist, &state.config, role)?;
         }
         for role in &roles {
             self.start_process(dist, java, *role)?;
@@ -355,7 +342,8 @@ impl LocalCluster {
     /// Starts one process in the background (its own process group, so a Ctrl-C of the CLI
     /// does not reach it) and records its pid. JVM sizes come from Flink's memory model.
     pub fn start_process(&self, dist: &FlinkDist, java: &Java, role: Role) -> Result<u32> {
-        let (jvm, dynamic) = crate::cluster::memory_params(dist, java, &self.conf_dir(), role)?;
+        let state = self.state().ok_or_else(|| Error::NotRunning { name: self.name.clone() })?;
+        let (jvm, dynamic) = memory_params(dist, &state.config, role)?;
         let out_path = self.out_path(role);
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&out_path).map_err(Error::io("opening", &out_path))?;
         let err = out.try_clone().map_err(Error::io("opening", &out_path))?;
@@ -457,7 +445,9 @@ pub fn free_port() -> Result<u16> {
 /// The Flink configuration of a local cluster. Keys differ between 1.x and 2.x where Flink
 /// renamed them; everything binds to 127.0.0.1.
 pub fn generate_config(dir: &Path, dist: &FlinkDist, opts: &ClusterOptions, rpc_port: u16) -> BTreeMap<String, String> {
-    let v2 = dist.major_minor().0 >= 2;
+    // The `execution.checkpointing.*` names exist since 1.20, where the `state.*` ones became
+    // deprecated aliases (and 2.0 removed them).
+    let new_checkpoint_keys = dist.major_minor() >= (1, 20);
     let uri = |p: &str| format!("file://{}", dir.join(p).display());
     let mut c = BTreeMap::new();
     let mut set = |k: &str, v: String| {
@@ -479,7 +469,7 @@ pub fn generate_config(dir: &Path, dist: &FlinkDist, opts: &ClusterOptions, rpc_
     set("jobmanager.scheduler", "adaptive".into());
     set("metrics.reporter.prom.factory.class", "org.apache.flink.metrics.prometheus.PrometheusReporterFactory".into());
     set("metrics.reporter.prom.port", "9249-9299".into());
-    if v2 {
+    if new_checkpoint_keys {
         set("execution.checkpointing.dir", uri("checkpoints"));
         set("execution.checkpointing.savepoint-dir", uri("savepoints"));
         set("execution.checkpointing.num-retained", "3".into());
@@ -554,48 +544,16 @@ appender.main.strategy.max = 5
 /// JVM flags and `-D key=value` dynamic configs of a process.
 pub type JvmParams = (Vec<String>, Vec<(String, String)>);
 
-/// JVM flags and `-D` dynamic configs for a process, from Flink's memory model.
-///
-/// Today this asks Flink's own calculator (BashJavaUtils in the distribution); the native model
-/// in `flinkops-config` replaces it once it is proven identical.
-pub fn memory_params(dist: &FlinkDist, java: &Java, conf_dir: &Path, role: Role) -> Result<JvmParams> {
-    let cmd = match role {
-        Role::JobManager => "GET_JM_RESOURCE_PARAMS",
-        Role::TaskManager(_) => "GET_TM_RESOURCE_PARAMS",
+/// JVM flags and `-D` dynamic configs for a process, from Flink's memory model
+/// (`flinkops_config::memory`, proven identical to Flink's own BashJavaUtils by a
+/// differential test), computed from the cluster's effective configuration.
+pub fn memory_params(dist: &FlinkDist, config: &BTreeMap<String, String>, role: Role) -> Result<JvmParams> {
+    use flinkops_config::memory;
+    let params = match role {
+        Role::JobManager => memory::jobmanager(&dist.version, config).map(|m| (m.jvm_args(), m.dynamic_configs())),
+        Role::TaskManager(_) => memory::taskmanager(&dist.version, config).map(|m| (m.jvm_args(), m.dynamic_configs())),
     };
-    let out = Command::new(&java.java)
-        .arg("-cp")
-        .arg(format!("{}:{}", dist.bash_java_utils_jar().display(), dist.dist_jar().display()))
-        .arg("org.apache.flink.runtime.util.bash.BashJavaUtils")
-        .arg(cmd)
-        .arg("--configDir")
-        .arg(conf_dir)
-        .output()
-        .map_err(|e| Error::Memory(format!("cannot run Flink's BashJavaUtils: {e}")))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let results: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("BASH_JAVA_UTILS_EXEC_RESULT:")).collect();
-    if !out.status.success() || results.len() < 2 {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let all: Vec<&str> = text.lines().chain(stderr.lines()).collect();
-        // The innermost cause is the last "…Exception: message" line; keep only the message.
-        let reason = all
-            .iter()
-            .rev()
-            .find_map(|l| l.split_once("Exception: ").map(|(_, m)| m.trim().to_string()))
-            .unwrap_or_else(|| all.iter().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string()).unwrap_or_else(|| "unknown reason".into()));
-        return Err(Error::Memory(reason));
-    }
-    let jvm = results[0].split_whitespace().map(str::to_string).collect();
-    let mut dynamic = Vec::new();
-    let mut it = results[1].split_whitespace();
-    while let Some(tok) = it.next() {
-        if tok == "-D"
-            && let Some((k, v)) = it.next().and_then(|kv| kv.split_once('='))
-        {
-            dynamic.push((k.to_string(), v.to_string()));
-        }
-    }
-    Ok((jvm, dynamic))
+    params.map_err(|e| Error::Memory(format!("{role}: {e}")))
 }
 
 #[cfg(test)]
@@ -612,7 +570,10 @@ mod tests {
         let c2 = generate_config(Path::new("/c"), &dist("2.3.0"), &opts, 6123);
         assert_eq!(c2["execution.checkpointing.dir"], "file:///c/checkpoints");
         assert!(!c2.contains_key("state.checkpoints.dir"));
-        let c1 = generate_config(Path::new("/c"), &dist("1.20.3"), &opts, 6123);
+        let c120 = generate_config(Path::new("/c"), &dist("1.20.3"), &opts, 6123);
+        assert_eq!(c120["execution.checkpointing.dir"], "file:///c/checkpoints");
+        assert!(!c120.contains_key("state.checkpoints.dir"), "a deprecated alias in 1.20");
+        let c1 = generate_config(Path::new("/c"), &dist("1.18.1"), &opts, 6123);
         assert_eq!(c1["state.checkpoints.dir"], "file:///c/checkpoints");
         assert_eq!(c1["jobmanager.scheduler"], "adaptive");
         assert_eq!(c1["rest.bind-address"], "127.0.0.1");
@@ -624,6 +585,21 @@ mod tests {
         opts.extra.insert("parallelism.default".into(), "4".into());
         let c = generate_config(Path::new("/c"), &dist("2.3.0"), &opts, 1);
         assert_eq!(c["parallelism.default"], "4");
+    }
+
+    #[test]
+    fn jvm_sizes_come_from_the_memory_model() {
+        let opts = ClusterOptions::default();
+        let c = generate_config(Path::new("/c"), &dist("2.3.0"), &opts, 6123);
+        let (jvm, dynamic) = memory_params(&dist("2.3.0"), &c, Role::TaskManager(1)).unwrap();
+        assert!(jvm.iter().any(|a| a.starts_with("-Xmx")) && jvm.iter().any(|a| a.starts_with("-XX:MaxDirectMemorySize=")), "{jvm:?}");
+        assert!(dynamic.iter().any(|(k, v)| k == "taskmanager.numberOfTaskSlots" && v == "4"), "{dynamic:?}");
+        let (jvm, _) = memory_params(&dist("2.3.0"), &c, Role::JobManager).unwrap();
+        assert!(jvm.iter().any(|a| a.starts_with("-Xmx")), "{jvm:?}");
+        let mut bad = c.clone();
+        bad.insert("taskmanager.memory.process.size".into(), "100m".into());
+        let err = memory_params(&dist("2.3.0"), &bad, Role::TaskManager(1)).unwrap_err().to_string();
+        assert!(err.contains("TaskManager 1"), "{err}");
     }
 
     #[test]

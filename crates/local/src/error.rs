@@ -29,7 +29,7 @@ pub enum Error {
     ProcessDied { role: String, reason: String, log: PathBuf },
     #[error("timed out after {secs} s waiting for {what}; see the logs under {logs}")]
     StartTimeout { what: String, secs: u64, logs: PathBuf },
-    #[error("Flink's memory calculator rejected the configuration: {0}")]
+    #[error("Flink's memory model rejects the configuration: {0}")]
     Memory(String),
     #[error("compiling the SQL runner failed:\n{0}")]
     Compile(String),

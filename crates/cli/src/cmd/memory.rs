@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use flinkops_config::memory::{self, JobManagerMemory, TaskManagerMemory};
+use flinkops_config::memory::{self, Derivation, JobManagerMemory, TaskManagerMemory};
 use flinkops_config::model::{self, Hint};
 use flinkops_config::units::{format_memory_size, human_memory_size};
 
@@ -149,6 +149,14 @@ fn rows_table(rows: &[(&str, u64, &str)], total: u64) -> comfy_table::Table {
     t
 }
 
+fn derived(d: Derivation) -> &'static str {
+    match d {
+        Derivation::FineGrained => "the explicit fine-grained sizes",
+        Derivation::TotalFlink => "the total Flink memory size",
+        Derivation::TotalProcess => "the total process memory size",
+    }
+}
+
 fn print_tm(m: &TaskManagerMemory) {
     let rows = [
         ("Total Process Memory", m.total_process, "taskmanager.memory.process.size"),
@@ -165,7 +173,7 @@ fn print_tm(m: &TaskManagerMemory) {
         ("  JVM Metaspace", m.jvm_metaspace, "taskmanager.memory.jvm-metaspace.size"),
         ("  JVM Overhead", m.jvm_overhead, "taskmanager.memory.jvm-overhead.min/max"),
     ];
-    println!("TaskManager memory (Flink {}, derived from {:?}):", m.flink_version, m.derived_from);
+    println!("TaskManager memory (Flink {}, derived from {}):", m.flink_version, derived(m.derived_from));
     println!("{}", rows_table(&rows, m.total_process));
     println!("CPU cores: {}   task slots: {}", m.cpu_cores, m.num_slots);
     for r in &m.external_resources {
@@ -184,7 +192,7 @@ fn print_jm(m: &JobManagerMemory) {
         ("  JVM Metaspace", m.jvm_metaspace, "jobmanager.memory.jvm-metaspace.size"),
         ("  JVM Overhead", m.jvm_overhead, "jobmanager.memory.jvm-overhead.min/max"),
     ];
-    println!("JobManager memory (Flink {}, derived from {:?}):", m.flink_version, m.derived_from);
+    println!("JobManager memory (Flink {}, derived from {}):", m.flink_version, derived(m.derived_from));
     println!("{}", rows_table(&rows, m.total_process));
     println!("JVM: {}", m.jvm_args().join(" "));
     println!("Total process memory as a Flink size: {}", format_memory_size(m.total_process));

@@ -153,7 +153,7 @@ fn spell(r: &mut Rng, bytes: u64) -> String {
         (1 << 30, &["g", "gb", "GB", "Gibibytes"][..]),
         (1 << 40, &["t", "tb", "tebibytes"][..]),
     ] {
-        if bytes % mult == 0 {
+        if bytes.is_multiple_of(mult) {
             for u in units {
                 options.push(format!("{} {u}", bytes / mult));
                 options.push(format!("{}{u}", bytes / mult));

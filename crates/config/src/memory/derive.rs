@@ -129,8 +129,8 @@ pub enum Derivation {
 /// The Flink-memory part of a process (TM or JM components).
 pub(crate) trait FlinkMemoryUtils {
     type Memory;
-    fn from_fine_grained(&self, conf: &Conf) -> Result<Self::Memory, MemoryError>;
-    fn from_total_flink(&self, conf: &Conf, total_flink: u64) -> Result<Self::Memory, MemoryError>;
+    fn derive_from_fine_grained(&self, conf: &Conf) -> Result<Self::Memory, MemoryError>;
+    fn derive_from_total_flink(&self, conf: &Conf, total_flink: u64) -> Result<Self::Memory, MemoryError>;
     fn total_flink(&self, m: &Self::Memory) -> Result<u64, MemoryError>;
 }
 
@@ -155,13 +155,13 @@ pub(crate) fn process_spec<U: FlinkMemoryUtils>(
     utils: &U,
 ) -> Result<ProcessSpec<U::Memory>, MemoryError> {
     if o.required_fine_grained.iter().all(|r| conf.contains(r)) {
-        let flink = utils.from_fine_grained(conf)?;
+        let flink = utils.derive_from_fine_grained(conf)?;
         let total = utils.total_flink(&flink)?;
         let (metaspace, overhead) = metaspace_and_overhead_from_total_flink(conf, o, total)?;
         Ok(ProcessSpec { flink, metaspace, overhead, derivation: Derivation::FineGrained })
     } else if conf.contains(&o.total_flink) {
         let total = conf.memory(&o.total_flink)?;
-        let flink = utils.from_total_flink(conf, total)?;
+        let flink = utils.derive_from_total_flink(conf, total)?;
         let (metaspace, overhead) = metaspace_and_overhead_from_total_flink(conf, o, total)?;
         Ok(ProcessSpec { flink, metaspace, overhead, derivation: Derivation::TotalFlink })
     } else if conf.contains(&o.total_process) {
@@ -178,7 +178,7 @@ pub(crate) fn process_spec<U: FlinkMemoryUtils>(
             )));
         }
         let total_flink = sub(total_process, jvm, "Total Flink Memory")?;
-        let flink = utils.from_total_flink(conf, total_flink)?;
+        let flink = utils.derive_from_total_flink(conf, total_flink)?;
         Ok(ProcessSpec { flink, metaspace, overhead, derivation: Derivation::TotalProcess })
     } else {
         let fine: Vec<&str> = o.required_fine_grained.iter().map(|r| r.key).collect();
@@ -371,7 +371,7 @@ impl FlinkMemoryUtils for TmUtils {
         )
     }
 
-    fn from_fine_grained(&self, conf: &Conf) -> Result<TmFlink, MemoryError> {
+    fn derive_from_fine_grained(&self, conf: &Conf) -> Result<TmFlink, MemoryError> {
         let task_heap = conf.memory(&tm::TASK_HEAP)?;
         let managed = conf.memory(&tm::MANAGED_SIZE)?;
         let framework_heap = conf.memory(&tm::FRAMEWORK_HEAP)?;
@@ -408,7 +408,7 @@ impl FlinkMemoryUtils for TmUtils {
         Ok(m)
     }
 
-    fn from_total_flink(&self, conf: &Conf, total: u64) -> Result<TmFlink, MemoryError> {
+    fn derive_from_total_flink(&self, conf: &Conf, total: u64) -> Result<TmFlink, MemoryError> {
         let framework_heap = conf.memory(&tm::FRAMEWORK_HEAP)?;
         let framework_off_heap = conf.memory(&tm::FRAMEWORK_OFF_HEAP)?;
         let task_off_heap = conf.memory(&tm::TASK_OFF_HEAP)?;
@@ -506,7 +506,7 @@ impl FlinkMemoryUtils for JmUtils {
         add(&[m.heap, m.off_heap], "Total Flink Memory")
     }
 
-    fn from_fine_grained(&self, conf: &Conf) -> Result<JmFlink, MemoryError> {
+    fn derive_from_fine_grained(&self, conf: &Conf) -> Result<JmFlink, MemoryError> {
         let heap = conf.memory(&jm::HEAP)?;
         let mut off_heap = conf.memory(&jm::OFF_HEAP)?;
         if conf.contains(&jm::TOTAL_FLINK) {
@@ -535,7 +535,7 @@ impl FlinkMemoryUtils for JmUtils {
         Ok(JmFlink { heap, off_heap })
     }
 
-    fn from_total_flink(&self, conf: &Conf, total: u64) -> Result<JmFlink, MemoryError> {
+    fn derive_from_total_flink(&self, conf: &Conf, total: u64) -> Result<JmFlink, MemoryError> {
         let off_heap = conf.memory(&jm::OFF_HEAP)?;
         if total <= off_heap {
             return Err(MemoryError::Invalid(format!(

@@ -241,10 +241,10 @@ fn external_resources(conf: &Conf, generation: Generation) -> Result<Vec<Externa
     let mut amounts: Vec<(String, i64)> = Vec::new();
     for name in names {
         let key = format!("external-resource.{name}.amount");
-        if let Some(amount) = conf.long_key(&key)? {
-            if amount > 0 {
-                amounts.push((name, amount));
-            }
+        if let Some(amount) = conf.long_key(&key)?
+            && amount > 0
+        {
+            amounts.push((name, amount));
         }
     }
     // amount map (HashMap) -> collection -> spec map (HashMap): both iterate in hash order.
