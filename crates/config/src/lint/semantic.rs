@@ -6,9 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::index::Hit;
 use super::{Indexes, LintContext, Severity, Sink, codes, is_operator_key};
-use crate::model::{ConfigDoc, Entry, Origin};
+use crate::model::{ConfigDoc, Entry};
 
 /// The settings as Flink sees them: canonical key → entry (current key beats alias; last wins).
 pub(crate) struct View<'a> {
@@ -306,7 +305,69 @@ fn restart_strategy(view: &View<'_>, idx: &Indexes<'_>, sink: &mut Sink<'_>) {
     );
 }
 
-fn memory(doc: &ConfigDoc, view: &View<'_>, ctx: &LintContext<'_>, sink: &mut Sink<'_>) {
-    let _ = (doc, view, ctx, sink, Origin::Written);
-    let _ = Hit::Unknown;
+/// Runs Flink's memory model (`crate::memory`, identical to Flink's own calculator) on the
+/// settings and reports what Flink would reject at start-up, in Flink's words. Only for
+/// processes whose memory the document configures; a document that sizes nothing (an overlay)
+/// and values that do not parse (already `invalid-value`) are not reported again.
+fn memory(doc: &ConfigDoc, _view: &View<'_>, ctx: &LintContext<'_>, sink: &mut Sink<'_>) {
+    use crate::memory::{self, MemoryError};
+    let mut map = BTreeMap::new();
+    for e in &doc.entries {
+        map.insert(e.key.clone(), e.value.text.clone());
+    }
+    let version = format!("{}.{}", ctx.version.major, ctx.version.minor);
+    for (process, prefixes) in [
+        ("TaskManager", ["taskmanager.memory.", "taskmanager.heap."]),
+        ("JobManager", ["jobmanager.memory.", "jobmanager.heap."]),
+    ] {
+        let Some(first) = doc.entries.iter().find(|e| prefixes.iter().any(|p| e.key.starts_with(p))) else { continue };
+        let result = if process == "TaskManager" {
+            memory::taskmanager(&version, &map).map(|_| ())
+        } else {
+            memory::jobmanager(&version, &map).map(|_| ())
+        };
+        match result {
+            Ok(()) | Err(MemoryError::NotConfigured { .. } | MemoryError::InvalidValue { .. } | MemoryError::UnsupportedVersion(_)) => {}
+            Err(MemoryError::Invalid(reason)) => sink.entry(
+                first,
+                Severity::Error,
+                codes::MEMORY_CONFIG,
+                format!("Flink {version} refuses to start the {process} with this memory configuration: {reason}"),
+                Some(format!("see the derivation with `flinkops memory {} --config FILE`", if process == "TaskManager" { "tm" } else { "jm" })),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use crate::catalog::Catalog;
+    use crate::lint::{FlinkVersion, LintContext, codes, lint};
+    use crate::model::{Hint, load_str};
+
+    fn memory_findings(yaml: &str, version: &str) -> Vec<String> {
+        let docs = load_str("config.yaml", yaml, Hint::ConfigYaml).unwrap();
+        let flink = Catalog::for_version(version).unwrap();
+        let ctx = LintContext { version: FlinkVersion::parse(version).unwrap(), flink, previous: None, operator: None };
+        lint(&docs, &ctx).into_iter().filter(|f| f.code == codes::MEMORY_CONFIG).map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn memory_that_flink_rejects_is_an_error_with_flinks_reason() {
+        let found = memory_findings("taskmanager.memory.process.size: 1g\ntaskmanager.memory.managed.size: 900m\n", "2.3");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("TaskManager") && found[0].contains("exceed configured Total Flink Memory"), "{found:?}");
+        let found = memory_findings("jobmanager.memory.process.size: 300m\n", "1.20");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("JobManager"), "{found:?}");
+    }
+
+    #[test]
+    fn valid_memory_and_overlays_are_not_reported() {
+        assert!(memory_findings("taskmanager.memory.process.size: 4g\njobmanager.memory.process.size: 2g\n", "2.3").is_empty());
+        // An overlay that sizes nothing: Flink's defaults file supplies the total.
+        assert!(memory_findings("taskmanager.memory.managed.fraction: 0.5\n", "2.3").is_empty());
+        // A value that does not parse is reported once, as invalid-value, not again here.
+        assert!(memory_findings("taskmanager.memory.process.size: lots\n", "2.3").is_empty());
+    }
 }
