@@ -7,7 +7,8 @@
 //! Loading: [`Catalog::for_version`] (`2.3`, `2.3.0`, `1.20.1` → the `major.minor` catalog) and
 //! [`Catalog::operator`] decompress and parse one embedded catalog on first use and keep it for
 //! the life of the process. Lookups ([`Catalog::get`], [`Catalog::lookup`]) use a hash index
-//! built lazily on the first lookup. See docs/catalogs.md for how the data is made.
+//! built lazily on the first lookup; [`Catalog::suggest`] its own tables, built on first use.
+//! See docs/catalogs.md for how the data is made.
 
 mod embedded;
 mod suggest;
@@ -299,16 +300,27 @@ impl Catalog {
     /// the same dot/dash tokens in another order), best first. Deprecated aliases suggest their
     /// current key.
     pub fn suggest(&self, key: &str) -> Vec<String> {
-        let candidates = self
-            .options
+        #[cfg(test)]
+        if REFERENCE_SUGGEST.with(std::cell::Cell::get) {
+            return suggest::suggest_reference(key, self.suggest_candidates(), 3);
+        }
+        self.index
+            .suggester
+            .get_or_init(|| suggest::Suggester::new(self.suggest_candidates()))
+            .suggest(key, 3)
+    }
+
+    /// The `(candidate, suggested key)` pairs of did-you-mean: own keys, and deprecated aliases
+    /// standing for their current key.
+    fn suggest_candidates(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.options
             .iter()
             .map(|o| (o.key.as_str(), o.key.as_str()))
             .chain(self.options.iter().flat_map(|o| {
                 o.deprecated_keys
                     .iter()
                     .map(|d| (d.as_str(), o.key.as_str()))
-            }));
-        suggest::suggest(key, candidates, 3)
+            }))
     }
 
     /// The embedded Flink catalogs (`major.minor`) in which `key` is an option's own key.
@@ -418,6 +430,13 @@ impl PrefixFamily {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Test switch: [`Catalog::suggest`] on this thread uses the plain reference algorithm, so a
+    /// benchmark can measure the old and the new way in one run.
+    pub(crate) static REFERENCE_SUGGEST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// `param.<param>` matches `param.a.b`: a placeholder matches one segment, or every remaining
 /// segment when it is the template's last.
 fn template_matches(template: &str, key: &str) -> bool {
@@ -463,6 +482,8 @@ fn major_minor(version: &str) -> Result<String, CatalogError> {
 #[derive(Default)]
 pub struct CatalogIndex {
     cell: OnceLock<Index>,
+    /// Did-you-mean tables, built on the first [`Catalog::suggest`].
+    suggester: OnceLock<suggest::Suggester>,
 }
 
 impl Clone for CatalogIndex {

@@ -62,23 +62,54 @@ pub fn plain_is_safe(s: &str) -> bool {
         && !s.contains(" #")
         && !s.ends_with(':')
         && !s.contains(['\t', '\n', '\r'])
-        && s.chars().all(|c| !c.is_control())
+        && !s.chars().any(yaml_unprintable)
 }
 
-/// A YAML scalar for `s`: plain when safe, else single-quoted (or double-quoted with escapes
-/// for control characters).
+/// Characters that may not appear raw in a YAML stream (outside YAML's printable set: controls
+/// other than tab, DEL, C1 controls, U+FFFE/U+FFFF, a BOM inside the stream), plus the line and
+/// paragraph separators and NEL that YAML 1.1 readers take for line breaks.
+fn yaml_unprintable(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// A YAML scalar for `s`: plain when safe, else single-quoted, or double-quoted with escapes
+/// when it holds characters YAML cannot carry raw.
 pub fn yaml_scalar(s: &str) -> String {
     if plain_is_safe(s) {
         s.to_string()
-    } else if s.chars().any(char::is_control) {
-        serde_json::to_string(s).unwrap_or_else(|_| format!("'{}'", s.replace('\'', "''")))
+    } else if s.chars().any(yaml_unprintable) {
+        let mut out = String::with_capacity(s.len() + 2);
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if yaml_unprintable(c) => {
+                    let n = u32::from(c);
+                    out.push_str(&if n <= 0xFF { format!("\\x{n:02X}") } else { format!("\\u{n:04X}") });
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
     } else {
         format!("'{}'", s.replace('\'', "''"))
     }
 }
 
+/// Text for a `#` comment: line breaks become spaces, other characters YAML cannot carry raw
+/// are written as `\u{…}`, so the comment keeps what it says and the file stays valid YAML.
 fn comment_safe(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            c if yaml_unprintable(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Migrates a legacy document to a `config.yaml` for `to` (`flink` is the catalog of `to`,
@@ -116,10 +147,10 @@ pub fn migrate(doc: &ConfigDoc, to: FlinkVersion, flink: &Catalog, previous: Opt
             if !name.contains('.') && !key.ends_with(".factory.class") {
                 let factory_key = format!("metrics.reporter.{name}.factory.class");
                 if explicit.contains(factory_key.as_str()) {
-                    lines.push(format!(
+                    lines.push(comment_safe(&format!(
                         "# {key}: {}   # removed in Flink 2.0; `{factory_key}` is already set",
                         comment_safe(value)
-                    ));
+                    )));
                     changes.push(Change {
                         line,
                         key: key.clone(),
@@ -137,11 +168,11 @@ pub fn migrate(doc: &ConfigDoc, to: FlinkVersion, flink: &Catalog, previous: Opt
             match idx.flink.lookup(&key) {
                 Hit::Alias { current } => {
                     if explicit.contains(current.key.as_str()) {
-                        lines.push(format!(
+                        lines.push(comment_safe(&format!(
                             "# {key}: {}   # deprecated alias of `{}`, which is also set (that one wins)",
                             comment_safe(value),
                             current.key
-                        ));
+                        )));
                         changes.push(Change {
                             line,
                             key: key.clone(),
@@ -161,12 +192,12 @@ pub fn migrate(doc: &ConfigDoc, to: FlinkVersion, flink: &Catalog, previous: Opt
                             action = Action::Renamed { to: to.to_string() };
                             key = to.to_string();
                         } else {
-                            lines.push(format!(
+                            lines.push(comment_safe(&format!(
                                 "# {key}: {}   # removed in Flink 2.0: {} — {}",
                                 comment_safe(value),
                                 comment_safe(&reason),
                                 comment_safe(&fix)
-                            ));
+                            )));
                             changes.push(Change {
                                 line,
                                 key: key.clone(),
@@ -193,13 +224,19 @@ pub fn migrate(doc: &ConfigDoc, to: FlinkVersion, flink: &Catalog, previous: Opt
             }
         }
         if emitted.contains(&key) {
-            lines.push(format!("# {key}: {}   # line {line}: `{key}` is already set above", comment_safe(&out_value)));
+            lines.push(comment_safe(&format!("# {key}: {}   # line {line}: `{key}` is already set above", out_value)));
             changes.push(Change { line, key: key.clone(), action: Action::CommentedOut { reason: "already set".into() } });
             continue;
         }
-        let mut text = format!("{}: {}", yaml_scalar(&key), yaml_scalar(&out_value));
+        let yaml_key = yaml_scalar(&key);
+        // YAML limits implicit keys to 1024 characters; longer ones need the explicit `? key` form.
+        let mut text = if yaml_key.chars().count() > 1000 {
+            format!("? {yaml_key}\n: {}", yaml_scalar(&out_value))
+        } else {
+            format!("{yaml_key}: {}", yaml_scalar(&out_value))
+        };
         if !notes.is_empty() {
-            text.push_str(&format!("   # {}", notes.join("; ")));
+            text.push_str(&format!("   # {}", comment_safe(&notes.join("; "))));
         }
         lines.push(text);
         emitted.insert(key.clone());
@@ -264,9 +301,37 @@ mod tests {
         assert!(errors.is_empty(), "{errors:#?}\n{}", m.output);
     }
 
+    /// Found by the `legacy_conf` fuzz target: a NUL in a line Flink skips ended up raw in a
+    /// comment of the migrated file, which then was no YAML at all (likewise a NUL in a reporter
+    /// `class` key, in the note of its rename).
+    #[test]
+    fn unprintable_characters_keep_the_output_valid() {
+        let input = "restart-strategy: fixed-delay\n  a :\0\0\0 b # c\nk\u{1}k: v\u{7f}\u{85}\u{2028}x\nbom: \u{feff}y\u{ffff}\n\
+                     metrics.reporter.b\0.class: C\nstate.backend\u{1}.async: true\nk\u{1}k: again\n";
+        let (m, out) = run(input);
+        let map = out.to_map();
+        assert_eq!(map["k\u{1}k"], "again", "{}", m.output);
+        assert!(m.output.contains("# k\\u{1}k: v\\u{7f}\\u{85}\\u{2028}x   # line 3: overridden by line 7"), "{}", m.output);
+        assert_eq!(map["bom"], "\u{feff}y\u{ffff}", "{}", m.output);
+        assert!(m.output.contains("\\u{0}"), "the skipped line is kept, escaped: {}", m.output);
+        assert_eq!(map["metrics.reporter.b\0.factory.class"], "CFactory", "{}", m.output);
+    }
+
+    /// Found by the `legacy_conf` fuzz target: a key longer than YAML's 1024-character limit for
+    /// implicit keys made the output unreadable; it is written as an explicit `? key`.
+    #[test]
+    fn very_long_keys_stay_readable() {
+        for long in ["k".repeat(1100), format!("k{}k", "\0".repeat(300))] {
+            let (m, out) = run(&format!("{long}: v\nshort: w\n"));
+            let map = out.to_map();
+            assert_eq!(map.get(&long).map(String::as_str), Some("v"), "{}", m.output);
+            assert_eq!(map["short"], "w");
+        }
+    }
+
     #[test]
     fn quoting() {
-        for s in ["yes", "010", "1.50", "true", "null", "", " a", "a: b", "#x", "[a]", "k1:v1,k2:v2", "it's", "a\tb"] {
+        for s in ["yes", "010", "1.50", "true", "null", "", " a", "a: b", "#x", "[a]", "k1:v1,k2:v2", "it's", "a\tb", "a\0\"\\b", "\u{85}\u{2028}\u{feff}"] {
             let y = format!("k: {}\n", yaml_scalar(s));
             let d = parse_config_yaml("t.yaml", &y).expect("parses");
             assert_eq!(d.to_map()["k"], s, "{y}");

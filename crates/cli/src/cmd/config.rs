@@ -162,9 +162,14 @@ fn lint_cmd(files: &[PathBuf], version: &str, format: LintFormat, kind: InputKin
                         resource: None,
                     });
                 }
-                if kind == InputKind::Operator {
-                    for d in &mut ds {
-                        d.format = Format::OperatorConfig;
+                for d in &mut ds {
+                    match kind {
+                        InputKind::Operator => d.format = Format::OperatorConfig,
+                        // A file with only operator keys is the operator's own configuration.
+                        InputKind::Auto => {
+                            lint::detect_operator_config(d);
+                        }
+                        _ => {}
                     }
                 }
                 docs.extend(ds);

@@ -156,3 +156,90 @@ fn explain_and_diff() {
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(rows.as_array().expect("rows").iter().any(|r| r["key"] == "state.backend.type"));
 }
+
+/// Findings of `config lint --format json` on one file: (exit code, findings, stderr).
+fn lint_json(file: &Path, version: &str) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    let out = bin()
+        .args(["config", "lint", "--format", "json", "--flink-version", version])
+        .arg(file)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    let findings = v.as_array().expect("array").clone();
+    (out.status.code(), findings, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Every config flinkops itself writes passes its own checks: the local cluster's generated
+/// `config.yaml` (2.x) / `flink-conf.yaml` (1.x) lints against the matching catalog with no error
+/// and no warning.
+#[test]
+fn local_cluster_config_lints_clean() {
+    use flinkops_local::cluster::{ClusterOptions, generate_config, render_flat_yaml};
+    use flinkops_local::dist::FlinkDist;
+    let t = tempfile::tempdir().expect("tempdir");
+    for version in ["2.3.0", "2.2.1", "1.20.3", "1.18.1"] {
+        let dist = FlinkDist { path: t.path().join("flink").join(version), version: version.into(), source: "pypi".into() };
+        let cluster_dir = t.path().join("clusters").join(version);
+        let config = generate_config(&cluster_dir, &dist, &ClusterOptions::default(), 6123);
+        let rendered = render_flat_yaml(&config);
+        let conf_dir = t.path().join("conf").join(version);
+        std::fs::create_dir_all(&conf_dir).expect("conf dir");
+        let file = write(&conf_dir, dist.config_file_name(), &rendered);
+        let (code, findings, stderr) = lint_json(&file, version);
+        let bad: Vec<_> = findings.iter().filter(|f| f["severity"] == "error" || f["severity"] == "warning").collect();
+        assert!(bad.is_empty(), "Flink {version}: {bad:#?}\n{rendered}");
+        assert_eq!(code, Some(0), "Flink {version}: {stderr}");
+        assert!(config.len() > 20, "Flink {version}: {} keys", config.len());
+    }
+}
+
+/// `config migrate` of a realistic 1.x `flink-conf.yaml` (fixtures/flink-conf.yaml): every
+/// setting is accounted for, and the `config.yaml` it writes lints without errors under 2.3.
+#[test]
+fn migrate_of_a_production_flink_conf_lints_without_errors() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/fixtures/flink-conf.yaml");
+    let input = std::fs::read_to_string(&fixture).expect("fixture");
+    let settings = input.lines().filter(|l| !l.trim_start().starts_with('#') && l.contains(": ")).count();
+    let t = tempfile::tempdir().expect("tempdir");
+    let out_path = t.path().join("config.yaml");
+    let out = bin().args(["config", "migrate", "--to", "2.3"]).arg(&fixture).arg("--out").arg(&out_path).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("({settings} settings)")), "{settings} settings expected: {stderr}");
+    let migrated = std::fs::read_to_string(&out_path).expect("migrated");
+    for line in ["state.backend.type: rocksdb", "execution.checkpointing.dir: s3://flink-prod/checkpoints", "restart-strategy.type: exponential-delay", "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory", "# taskmanager.network.netty.server.numThreads: 8"] {
+        assert!(migrated.contains(line), "missing `{line}`:\n{migrated}");
+    }
+    let (code, findings, _) = lint_json(&out_path, "2.3");
+    let errors: Vec<_> = findings.iter().filter(|f| f["severity"] == "error").collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{migrated}");
+    assert_eq!(code, Some(0));
+    // The input itself is full of problems for 2.3: the test would pass vacuously otherwise.
+    let (code, findings, _) = lint_json(&fixture, "2.3");
+    assert_eq!(code, Some(1));
+    assert!(findings.iter().filter(|f| f["severity"] == "error").count() > 1, "{findings:#?}");
+}
+
+/// An operator `config.yaml` or ConfigMap with only `kubernetes.operator.*` / `job.autoscaler.*`
+/// keys lints as operator configuration without `--as operator`: no "Flink ignores it" notes,
+/// but unknown operator keys are still found.
+#[test]
+fn operator_config_is_detected() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let f = write(t.path(), "config.yaml", "kubernetes.operator.reconcile.interval: 15 s\njob.autoscaler.enabled: true\n");
+    let (code, findings, _) = lint_json(&f, "2.3");
+    assert_eq!(code, Some(0));
+    assert!(findings.is_empty(), "{findings:#?}");
+    let cm = write(
+        t.path(),
+        "operator-cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flink-operator-config\ndata:\n  config.yaml: |\n    kubernetes.operator.reconcile.interval: 15 s\n    kubernetes.operator.reconcile.intervall: 15 s\n",
+    );
+    let (_, findings, _) = lint_json(&cm, "2.3");
+    let codes: Vec<&str> = findings.iter().filter_map(|f| f["code"].as_str()).collect();
+    assert_eq!(codes, ["unknown-key"], "{findings:#?}");
+    // With one Flink key it is a Flink config: the operator keys get their notes.
+    let mixed = write(t.path(), "mixed.yaml", "kubernetes.operator.reconcile.interval: 15 s\nparallelism.default: 2\n");
+    let (_, findings, _) = lint_json(&mixed, "2.3");
+    assert!(findings.iter().any(|f| f["code"] == "operator-key"), "{findings:#?}");
+}

@@ -126,6 +126,23 @@ pub fn is_operator_key(key: &str) -> bool {
     key.starts_with("kubernetes.operator.") || key.starts_with("job.autoscaler.")
 }
 
+/// Reads a Flink config file that holds only operator keys (`kubernetes.operator.*`,
+/// `job.autoscaler.*`) as the Kubernetes operator's own configuration — its `config.yaml`,
+/// `flink-conf.yaml` or a ConfigMap holding one — as `config lint --as operator` would. Returns
+/// whether it did. Documents with any Flink key, with no keys, and operator resources
+/// (FlinkDeployment, FlinkSessionJob) are left as they are.
+pub fn detect_operator_config(doc: &mut ConfigDoc) -> bool {
+    let file_like = matches!(
+        doc.format,
+        Format::ConfigYaml | Format::LegacyFlinkConf | Format::ConfigMapConfigYaml | Format::ConfigMapLegacy
+    );
+    if file_like && !doc.entries.is_empty() && doc.entries.iter().all(|e| is_operator_key(&e.key)) {
+        doc.format = Format::OperatorConfig;
+        return true;
+    }
+    false
+}
+
 pub(crate) struct Indexes<'c> {
     pub flink: Index<'c>,
     pub previous: Option<Index<'c>>,
@@ -326,9 +343,14 @@ fn check_entry(e: &Entry, doc: &ConfigDoc, ctx: &LintContext<'_>, idx: &Indexes<
             if family.prefix == "metrics.reporter." && key.ends_with(".class") && !key.ends_with(".factory.class") {
                 return; // semantic::reporters explains it
             }
-            let _ = name;
             if let Some(o) = option {
-                check_value(o, e, v2, sink);
+                let factory = name.as_deref().and_then(|n| {
+                    let factory_key = format!("{}{n}.factory.class", family.prefix);
+                    doc.entries.iter().rev().find(|x| x.key == factory_key).map(|x| x.value.text.as_str())
+                });
+                if parameter_applies(o, factory) {
+                    check_value(o, e, v2, sink);
+                }
             }
         }
         Hit::Unknown => {
@@ -352,6 +374,30 @@ fn check_entry(e: &Entry, doc: &ConfigDoc, ctx: &LintContext<'_>, idx: &Indexes<
             }
         }
     }
+}
+
+/// Whether the type of a prefix-family parameter applies to an instance with this factory class.
+/// Flink's own family options (`org.apache.flink.configuration.*`: `interval`, `factory.class`…)
+/// apply to every instance. A plugin's parameter is typed only for that plugin: reporters share
+/// parameter names with different types (the InfluxDB reporter's `port` is an int, the Prometheus
+/// and JMX reporters' `port` a string that may be a range, `9249-9260`), so it is checked only
+/// when the instance's factory comes from the class that declares it (same package, same
+/// `…Reporter` stem: `InfluxdbReporterOptions` ↔ `InfluxdbReporterFactory`,
+/// `OpenTelemetryReporterOptions` ↔ `OpenTelemetryMetricReporterFactory`).
+fn parameter_applies(o: &OptionInfo, factory: Option<&str>) -> bool {
+    fn split(class: &str) -> (&str, &str) {
+        class.trim().rsplit_once('.').unwrap_or(("", class.trim()))
+    }
+    fn stem(simple: &str) -> String {
+        let s = simple.strip_suffix("Options").or_else(|| simple.strip_suffix("Factory")).unwrap_or(simple);
+        ["Metric", "Trace", "Event"].iter().fold(s.to_string(), |acc, w| acc.replace(&format!("{w}Reporter"), "Reporter"))
+    }
+    let (package, declarer) = split(&o.declared_in);
+    if package.is_empty() || package == "org.apache.flink.configuration" {
+        return true;
+    }
+    let Some((f_package, f_class)) = factory.map(split) else { return false };
+    f_package == package && stem(f_class) == stem(declarer)
 }
 
 /// Operator did-you-mean; autoscaler keys written under `kubernetes.operator.` (as in operator
