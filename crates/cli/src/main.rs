@@ -38,6 +38,13 @@ pub enum Command {
     Config(cmd::config::ConfigCmd),
     /// Compute Flink's TaskManager / JobManager memory model exactly as Flink does.
     Memory(cmd::memory::MemoryArgs),
+    /// The platform spec (`flinkops.yaml`): print its JSON Schema.
+    #[command(subcommand)]
+    Spec(cmd::spec::SpecCmd),
+    /// Check a platform spec and every Flink configuration it implies.
+    Validate(cmd::spec::ValidateArgs),
+    /// Render one environment of a platform spec: manifests, Helm values, rules, dashboards.
+    Render(cmd::spec::RenderArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to generate completions for.
@@ -55,6 +62,9 @@ fn main() -> std::process::ExitCode {
         Command::Job(c) => cmd::job::run(c, &global),
         Command::Config(c) => cmd::config::run(c, &global),
         Command::Memory(c) => cmd::memory::run(c, &global),
+        Command::Spec(c) => cmd::spec::run(c, &global),
+        Command::Validate(c) => cmd::spec::validate(c, &global),
+        Command::Render(c) => cmd::spec::render(c, &global),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "flinkops", &mut std::io::stdout());
             Ok(output::Exit::Success)

@@ -6,6 +6,7 @@ pub mod flink;
 pub mod job;
 pub mod local;
 pub mod memory;
+pub mod spec;
 
 use crate::output::GlobalArgs;
 

@@ -11,4 +11,5 @@ mod catalog;
 mod cli_basics;
 mod local_cluster;
 mod memory;
+mod render;
 mod config_cli;
