@@ -13,3 +13,4 @@ mod local_cluster;
 mod memory;
 mod render;
 mod config_cli;
+mod control;
