@@ -45,6 +45,9 @@ pub enum Command {
     Validate(cmd::spec::ValidateArgs),
     /// Render one environment of a platform spec: manifests, Helm values, rules, dashboards.
     Render(cmd::spec::RenderArgs),
+    /// Explain and apply DS2 autoscaling decisions for a running job; run the simulator suite.
+    #[command(subcommand)]
+    Autoscaler(cmd::autoscaler::AutoscalerCmd),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to generate completions for.
@@ -65,6 +68,7 @@ fn main() -> std::process::ExitCode {
         Command::Spec(c) => cmd::spec::run(c, &global),
         Command::Validate(c) => cmd::spec::validate(c, &global),
         Command::Render(c) => cmd::spec::render(c, &global),
+        Command::Autoscaler(c) => cmd::autoscaler::run(c, &global),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "flinkops", &mut std::io::stdout());
             Ok(output::Exit::Success)

@@ -113,7 +113,7 @@ pub fn run(cmd: JobCmd, g: &GlobalArgs) -> anyhow::Result<Exit> {
 }
 
 /// The REST client for `target`, and the local cluster's Flink home when it is local.
-fn client_for(g: &GlobalArgs, target: &Target) -> anyhow::Result<(FlinkClient, Option<PathBuf>)> {
+pub(crate) fn client_for(g: &GlobalArgs, target: &Target) -> anyhow::Result<(FlinkClient, Option<PathBuf>)> {
     if let Some(url) = &target.rest {
         return Ok((FlinkClient::new(url.clone())?, None));
     }

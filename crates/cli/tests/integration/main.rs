@@ -11,6 +11,7 @@ mod catalog;
 mod cli_basics;
 mod local_cluster;
 mod memory;
-mod render;
 mod config_cli;
+mod render;
 mod control;
+mod autoscale;

@@ -1,0 +1,311 @@
+//! `flinkops autoscaler explain|simulate`: the DS2 scaling core (`flinkops-autoscale`) against a
+//! running job — sample its vertex metrics over a window through the REST API, decide, print the
+//! numbers behind every vertex's parallelism and, with `--apply`, rescale it in place through the
+//! adaptive scheduler (`PUT /jobs/:id/resource-requirements`) — and the simulator's scenario suite.
+//!
+//! Applying sets, for each changed vertex, `lowerBound = 1, upperBound = new parallelism`: the
+//! adaptive scheduler then runs the vertex with as many subtasks as it gets slots for, up to the
+//! new parallelism, and never stalls the job waiting for slots (a lower bound equal to the upper
+//! bound would keep the job from running until every slot is there). The command waits until
+//! the job runs with the new parallelism and reports when slots were short.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use flinkops_autoscale::model::{Edge, JobGraph, MetricSample, Settings, Vertex, VertexSample};
+use flinkops_autoscale::{Action, Decision, State, Status, decide};
+use flinkops_rest::{Aggregation, ExecutionState, FlinkClient, JobDetails, JobId, JobState, VertexId, VertexResourceRequirements};
+
+use crate::cmd::job::{Target, rest_error};
+use crate::output::{self, Exit, GlobalArgs, OutputFormat};
+
+#[derive(Debug, Subcommand)]
+pub enum AutoscalerCmd {
+    /// Sample a running job's metrics, decide each vertex's parallelism (DS2) and explain it.
+    ///
+    /// One-shot: no history, so no stabilization, scale-down delay or ineffective-scale-up memory
+    /// (the control plane's loop keeps those). `--apply` rescales in place (adaptive scheduler).
+    #[command(after_help = "Examples:\n  flinkops autoscaler explain 3f1c…e2 --window 30\n  flinkops autoscaler explain 3f1c…e2 --apply -o json")]
+    Explain(ExplainArgs),
+    /// Run the simulator's scenario suite: DS2 beside a CPU-threshold policy.
+    Simulate {
+        /// Number of random scenarios.
+        #[arg(long, default_value_t = 200)]
+        scenarios: usize,
+        /// Seed of the scenario generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The Flink job id (32 hex digits).
+    pub job: String,
+    /// Seconds of metrics to sample before deciding.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub window: u64,
+    /// Seconds between samples.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub interval: u64,
+    /// Busy share each subtask should run at after scaling.
+    #[arg(long, default_value_t = 0.7)]
+    pub target_utilization: f64,
+    /// Lowest parallelism of any vertex.
+    #[arg(long = "min", default_value_t = 1)]
+    pub min_parallelism: u32,
+    /// Highest parallelism of any vertex (also bounded by each vertex's max parallelism).
+    #[arg(long = "max", default_value_t = 128)]
+    pub max_parallelism: u32,
+    /// Apply the decision in place and wait until the job runs with it.
+    #[arg(long)]
+    pub apply: bool,
+    /// Seconds to wait for the rescaled job.
+    #[arg(long, default_value_t = 180, value_name = "SECS")]
+    pub wait: u64,
+    #[command(flatten)]
+    pub target: Target,
+}
+
+pub fn run(cmd: AutoscalerCmd, g: &GlobalArgs) -> anyhow::Result<Exit> {
+    match cmd {
+        AutoscalerCmd::Simulate { scenarios, seed } => {
+            let report = flinkops_autoscale::sim::suite::run_suite(scenarios, seed);
+            match g.output {
+                OutputFormat::Json => {
+                    // the per-scenario outcomes are long: summaries only
+                    let summary: Vec<_> = report
+                        .policies
+                        .iter()
+                        .map(|p| {
+                            let mut v = serde_json::to_value(p).unwrap_or_default();
+                            if let Some(o) = v.as_object_mut() {
+                                o.remove("outcomes");
+                            }
+                            v
+                        })
+                        .collect();
+                    output::print_json(&serde_json::json!({"seed": seed, "scenarios": scenarios, "policies": summary}))?;
+                }
+                OutputFormat::Table => print!("{}", report.table()),
+            }
+            Ok(Exit::Success)
+        }
+        AutoscalerCmd::Explain(args) => crate::cmd::runtime()?.block_on(explain(args, g)),
+    }
+}
+
+/// The job graph the core sees: vertices with parallelism and max parallelism; edges from the
+/// plan, `HASH` edges keyed.
+pub fn job_graph(job: &JobDetails) -> JobGraph {
+    let default_max = job.max_parallelism.filter(|&m| m > 0).unwrap_or(128);
+    let vertices = job
+        .vertices
+        .iter()
+        .map(|v| Vertex {
+            id: v.id.to_string(),
+            name: v.name.clone(),
+            parallelism: v.parallelism.max(1),
+            max_parallelism: u32::try_from(v.max_parallelism.filter(|&m| m > 0).unwrap_or(default_max)).unwrap_or(u32::MAX).max(1),
+        })
+        .collect();
+    let edges = job
+        .plan
+        .iter()
+        .flat_map(|p| p.nodes.iter())
+        .flat_map(|n| {
+            n.inputs.iter().map(move |i| Edge {
+                from: i.id.to_string(),
+                to: n.id.to_string(),
+                keyed: i.ship_strategy.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("HASH")),
+            })
+        })
+        .collect();
+    JobGraph { vertices, edges }
+}
+
+const METRICS: [&str; 4] = ["busyTimeMsPerSecond", "backPressuredTimeMsPerSecond", "numRecordsInPerSecond", "numRecordsOutPerSecond"];
+
+/// One sample of every vertex (busy: max over subtasks; backpressure: average; rates: sums).
+async fn sample(client: &FlinkClient, job: &JobId, graph: &JobGraph, at_ms: i64) -> anyhow::Result<MetricSample> {
+    let mut vertices = BTreeMap::new();
+    for v in &graph.vertices {
+        let metrics = client
+            .subtask_metrics(job, &VertexId::from_flink(v.id.clone()), &METRICS, &[Aggregation::Max, Aggregation::Avg, Aggregation::Sum])
+            .await
+            .map_err(rest_error)?;
+        let get = |name: &str| metrics.iter().find(|m| m.id == name);
+        let finite = |x: Option<f64>| x.filter(|v| v.is_finite());
+        vertices.insert(
+            v.id.clone(),
+            VertexSample {
+                busy_ms_per_s: finite(get(METRICS[0]).and_then(|m| m.max)),
+                backpressured_ms_per_s: finite(get(METRICS[1]).and_then(|m| m.avg)),
+                records_in_per_s: finite(get(METRICS[2]).and_then(|m| m.sum)),
+                records_out_per_s: finite(get(METRICS[3]).and_then(|m| m.sum)),
+                pending_records: None,
+            },
+        );
+    }
+    Ok(MetricSample { at_ms, vertices })
+}
+
+fn epoch_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+async fn explain(args: ExplainArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
+    let settings = Settings {
+        target_utilization: args.target_utilization,
+        scale_up_threshold: Settings::default().scale_up_threshold.max(args.target_utilization),
+        scale_down_threshold: Settings::default().scale_down_threshold.min(args.target_utilization),
+        min_parallelism: args.min_parallelism,
+        max_parallelism: args.max_parallelism,
+        window_ms: args.window.saturating_mul(1000).max(1),
+        min_window_ms: args.window.saturating_mul(1000).max(1) / 2,
+        // one-shot: no history to stabilize against or delay scale-downs with
+        stabilization_ms: 0,
+        scale_down_delay_ms: 0,
+        load_change_tolerance: 0.0,
+        ..Settings::default()
+    };
+    settings.validate().map_err(output::input)?;
+    if args.interval == 0 {
+        return Err(output::input(anyhow::anyhow!("--interval must be at least 1 second")));
+    }
+    let (client, _) = crate::cmd::job::client_for(g, &args.target)?;
+    let id: JobId = args.job.parse().map_err(output::input)?;
+    let job = client.job(&id).await.map_err(rest_error)?;
+    if job.state != JobState::Running {
+        return Err(output::input(anyhow::anyhow!("job {id} is {}, not RUNNING", job.state)));
+    }
+    let graph = job_graph(&job);
+
+    let bar = output::Bar::spinner(g, &format!("sampling metrics of {id} for {} s", args.window));
+    let started = Instant::now();
+    let mut samples = Vec::new();
+    loop {
+        samples.push(sample(&client, &id, &graph, epoch_ms()).await?);
+        if started.elapsed() >= Duration::from_secs(args.window) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(args.interval)).await;
+    }
+    bar.finish();
+    let now = samples.last().map(|s| s.at_ms).unwrap_or_else(epoch_ms);
+    let (decision, _) = decide(&graph, &samples, &settings, &State::default(), now).map_err(output::input)?;
+    let decided_ms = started.elapsed().as_millis() as u64;
+
+    let applied = if args.apply && decision.status == Status::Rescale {
+        Some(apply(&client, &id, &decision, Duration::from_secs(args.wait)).await?)
+    } else {
+        None
+    };
+    match g.output {
+        OutputFormat::Json => output::print_json(&serde_json::json!({
+            "job_id": id.to_string(),
+            "sampled_ms": decided_ms,
+            "decision": decision,
+            "applied": applied,
+        }))?,
+        OutputFormat::Table => {
+            println!("{}", decision_table(&decision));
+            println!("{}", decision.explanation);
+            for v in &decision.vertices {
+                println!("  {}: {}", v.name, v.reason);
+            }
+            if let Some(a) = &applied {
+                println!(
+                    "Applied in {:.1} s: {}{}",
+                    a.elapsed_ms as f64 / 1000.0,
+                    a.running.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", "),
+                    a.warning.as_deref().map(|w| format!(" ({w})")).unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// What `--apply` did.
+#[derive(Debug, serde::Serialize)]
+pub struct Applied {
+    /// Requested parallelism per vertex id.
+    pub requested: BTreeMap<String, u32>,
+    /// Parallelism the job runs with afterwards, per vertex name.
+    pub running: BTreeMap<String, u32>,
+    /// From the request to the job running with the new parallelism.
+    pub elapsed_ms: u64,
+    /// E.g. too few free slots.
+    pub warning: Option<String>,
+}
+
+async fn apply(client: &FlinkClient, id: &JobId, decision: &Decision, wait: Duration) -> anyhow::Result<Applied> {
+    let changes = decision.changes();
+    let overview = client.overview().await.map_err(rest_error)?;
+    let needed = decision.vertices.iter().map(|v| v.new_parallelism).max().unwrap_or(1);
+    // default slot sharing: one slot holds a subtask of every vertex
+    let current = decision.vertices.iter().map(|v| v.current_parallelism).max().unwrap_or(1);
+    let free = overview.slots_available + current;
+    let warning = (needed > free).then(|| format!("the job needs {needed} slots, the cluster has {free} for it: it runs with fewer"));
+    let mut req = client.resource_requirements(id).await.map_err(rest_error)?;
+    for (vertex, p) in &changes {
+        req.insert(VertexId::from_flink(vertex.clone()), VertexResourceRequirements::new(1, *p));
+    }
+    let started = Instant::now();
+    client.set_resource_requirements(id, &req).await.map_err(rest_error)?;
+    let expected: BTreeMap<String, u32> = changes.iter().map(|(k, &p)| (k.clone(), p.min(free.max(1)))).collect();
+    let job = client
+        .wait_for_job(id, wait, "the job to run with the new parallelism", |j| {
+            j.state == JobState::Running
+                && j.vertices.iter().all(|v| v.status == ExecutionState::Running)
+                && expected.iter().all(|(vid, &p)| j.vertices.iter().any(|v| v.id.as_str() == vid && v.parallelism == p))
+        })
+        .await
+        .map_err(rest_error)?;
+    Ok(Applied {
+        requested: changes,
+        running: job.vertices.iter().map(|v| (v.name.clone(), v.parallelism)).collect(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        warning,
+    })
+}
+
+fn num(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.abs() >= 100.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
+        None => "-".into(),
+    }
+}
+
+/// The per-vertex table for people.
+pub fn decision_table(d: &Decision) -> comfy_table::Table {
+    let mut t = output::table(&["VERTEX", "P", "BUSY", "BP", "IN/S", "OUT/S", "TRUE/S/SUBTASK", "TARGET/S", "UTIL@TARGET", "NEW", "ACTION"]);
+    for v in &d.vertices {
+        let name: String = v.name.chars().take(40).collect();
+        t.add_row(vec![
+            name,
+            v.current_parallelism.to_string(),
+            num(v.metrics.busy_ms_per_s),
+            num(v.metrics.backpressured_ms_per_s),
+            num(v.metrics.records_in_per_s),
+            num(v.metrics.records_out_per_s),
+            num(v.true_rate_per_subtask),
+            num(Some(v.target_rate)),
+            v.utilization_at_target.map(|u| format!("{:.0} %", u * 100.0)).unwrap_or_else(|| "-".into()),
+            v.new_parallelism.to_string(),
+            match v.action {
+                Action::Keep => "keep",
+                Action::ScaleUp => "scale up",
+                Action::ScaleDown => "scale down",
+                Action::ScaleDownDelayed => "down (delayed)",
+                Action::ScaleUpBlocked => "up (blocked)",
+                Action::NoData => "no data",
+            }
+            .to_string(),
+        ]);
+    }
+    t
+}
