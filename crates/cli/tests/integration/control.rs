@@ -13,21 +13,7 @@ use flinkops_control::retention::{RetentionPolicy, enforce};
 use flinkops_control::store::{SqlStore, Snapshot, SnapshotKind, SnapshotStatus, Store};
 use flinkops_control::lifecycle::RestoreKind;
 
-use crate::support::{TestCluster, flinkops, flinkops_json, shared_cluster, sql_file, wait_for};
-
-fn counting_sql(name: &str) -> String {
-    format!(
-        "SET 'pipeline.name' = '{name}';\n\
-         SET 'execution.checkpointing.interval' = '1 s';\n\
-         CREATE TABLE src (k INT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '200', 'fields.k.min' = '1', 'fields.k.max' = '50');\n\
-         CREATE TABLE snk (k INT, c BIGINT, s BIGINT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'blackhole');\n\
-         INSERT INTO snk SELECT k, COUNT(*), SUM(v) FROM src GROUP BY k;\n"
-    )
-}
-
-fn job_state(c: &TestCluster, id: &str) -> String {
-    c.get(&format!("/jobs/{id}"))["state"].as_str().unwrap_or_default().to_string()
-}
+use crate::support::{TestCluster, counting_sql, flinkops, flinkops_json, job_state, shared_cluster, sql_file, wait_for};
 
 fn local(path: &str) -> PathBuf {
     match Location::parse(path).unwrap_or_else(|e| panic!("{path}: {e}")) {

@@ -6,26 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{TestCluster, flinkops, flinkops_json, free_port, shared_cluster, sql_file, wait_for};
-
-/// A small checkpointed stateful job; `name` keeps jobs of different tests apart.
-fn counting_sql(name: &str) -> String {
-    format!(
-        "SET 'pipeline.name' = '{name}';\n\
-         SET 'execution.checkpointing.interval' = '1 s';\n\
-         CREATE TABLE src (k INT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '200', 'fields.k.min' = '1', 'fields.k.max' = '50');\n\
-         CREATE TABLE snk (k INT, c BIGINT, s BIGINT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'blackhole');\n\
-         INSERT INTO snk SELECT k, COUNT(*), SUM(v) FROM src GROUP BY k;\n"
-    )
-}
-
-fn job_state(c: &TestCluster, id: &str) -> String {
-    c.get(&format!("/jobs/{id}"))["state"].as_str().unwrap_or_default().to_string()
-}
-
-fn completed_checkpoints(c: &TestCluster, id: &str) -> u64 {
-    c.get(&format!("/jobs/{id}/checkpoints"))["counts"]["completed"].as_u64().unwrap_or(0)
-}
+use crate::support::{TestCluster, completed_checkpoints, counting_sql, flinkops, flinkops_json, free_port, job_state, shared_cluster, sql_file, wait_for};
 
 #[test]
 fn up_is_idempotent_and_status_reports_health() {

@@ -145,3 +145,24 @@ pub fn http_get_ok(url: &str) -> Option<String> {
     let out = Command::new("curl").args(["-sS", "--max-time", "3", url]).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).to_string())
 }
+
+/// A small checkpointed stateful job; `name` keeps jobs of different tests apart.
+pub fn counting_sql(name: &str) -> String {
+    format!(
+        "SET 'pipeline.name' = '{name}';\n\
+         SET 'execution.checkpointing.interval' = '1 s';\n\
+         CREATE TABLE src (k INT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '200', 'fields.k.min' = '1', 'fields.k.max' = '50');\n\
+         CREATE TABLE snk (k INT, c BIGINT, s BIGINT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'blackhole');\n\
+         INSERT INTO snk SELECT k, COUNT(*), SUM(v) FROM src GROUP BY k;\n"
+    )
+}
+
+/// A job's state as Flink reports it (`RUNNING`, `FINISHED`…).
+pub fn job_state(c: &TestCluster, id: &str) -> String {
+    c.get(&format!("/jobs/{id}"))["state"].as_str().unwrap_or_default().to_string()
+}
+
+/// How many checkpoints of a job completed.
+pub fn completed_checkpoints(c: &TestCluster, id: &str) -> u64 {
+    c.get(&format!("/jobs/{id}/checkpoints"))["counts"]["completed"].as_u64().unwrap_or(0)
+}
