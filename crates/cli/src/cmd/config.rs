@@ -134,10 +134,17 @@ fn unreadable(file: &Path, e: &ModelError) -> Finding {
         severity: Severity::Error,
         code: "unreadable".into(),
         key: None,
-        message: e.to_string(),
+        message: without_location(&e.to_string(), &file.display().to_string(), pos.line, pos.column),
         suggestion: None,
         resource: None,
     }
+}
+
+/// The model's messages start with `file:line:col: ` for standalone use; a finding prints its
+/// position itself, so drop that prefix instead of saying it twice.
+fn without_location(message: &str, file: &str, line: u32, column: u32) -> String {
+    let prefix = format!("{file}:{line}:{column}: ");
+    message.strip_prefix(&prefix).or_else(|| message.strip_prefix(&format!("{file}: "))).unwrap_or(message).to_string()
 }
 
 fn lint_cmd(files: &[PathBuf], version: &str, format: LintFormat, kind: InputKind, dynamic: &[String]) -> anyhow::Result<Exit> {
@@ -374,4 +381,16 @@ fn diff_cmd(a: &Path, b: &Path, version: &str, all: bool, g: &GlobalArgs) -> any
         println!("{} differing key(s)", rows.iter().filter(|r| !r.same).count());
     }
     Ok(if rows.iter().any(|r| !r.same) { Exit::Findings } else { Exit::Success })
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::without_location;
+
+    #[test]
+    fn unreadable_messages_do_not_repeat_the_position() {
+        assert_eq!(without_location("/a/b.yaml:1:4: invalid YAML: x", "/a/b.yaml", 1, 4), "invalid YAML: x");
+        assert_eq!(without_location("/a/b.yaml: too large", "/a/b.yaml", 0, 0), "too large");
+        assert_eq!(without_location("other text", "/a/b.yaml", 1, 1), "other text");
+    }
 }
