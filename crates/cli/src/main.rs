@@ -45,6 +45,8 @@ pub enum Command {
     Validate(cmd::spec::ValidateArgs),
     /// Render one environment of a platform spec: manifests, Helm values, rules, dashboards.
     Render(cmd::spec::RenderArgs),
+    /// Server-side apply one environment's Kubernetes objects (diff first; --dry-run).
+    Apply(cmd::apply::ApplyArgs),
     /// Explain and apply DS2 autoscaling decisions for a running job; run the simulator suite.
     #[command(subcommand)]
     Autoscaler(cmd::autoscaler::AutoscalerCmd),
@@ -68,6 +70,7 @@ fn main() -> std::process::ExitCode {
         Command::Spec(c) => cmd::spec::run(c, &global),
         Command::Validate(c) => cmd::spec::validate(c, &global),
         Command::Render(c) => cmd::spec::render(c, &global),
+        Command::Apply(c) => cmd::apply::apply(c, &global),
         Command::Autoscaler(c) => cmd::autoscaler::run(c, &global),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "flinkops", &mut std::io::stdout());

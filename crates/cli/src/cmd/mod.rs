@@ -1,6 +1,7 @@
 //! One module per top-level command. Each turns parsed arguments into a plan and runs it
 //! against the libraries under `crates/`.
 
+pub mod apply;
 pub mod autoscaler;
 pub mod config;
 pub mod flink;
