@@ -5,13 +5,14 @@
 //! Exit codes: 0 applied, 1 the spec has errors (nothing sent), 2 unreadable input or no usable
 //! kubeconfig, 3 the API refused an object (nothing after it is applied).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::anyhow;
 use flinkops_kube::{Action, Applied, DiffLine, Report};
-use flinkops_spec::{Diagnostic, Level, output, render};
+use flinkops_spec::render;
 use serde_json::json;
 
+use crate::cmd::spec::print_diagnostics;
 use crate::output::{Exit, GlobalArgs, OutputFormat, input, peer, print_json};
 
 /// Server-side apply one environment of a platform spec to Kubernetes.
@@ -41,30 +42,6 @@ pub struct ApplyArgs {
     /// Kubeconfig context (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-}
-
-fn spec_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-fn print_diagnostics(diags: &[Diagnostic], g: &GlobalArgs) -> anyhow::Result<()> {
-    let errors = diags.iter().filter(|d| d.level == Level::Error).count();
-    let warnings = diags.iter().filter(|d| d.level == Level::Warning).count();
-    match g.output {
-        OutputFormat::Json => print_json(&json!({"errors": errors, "warnings": warnings, "diagnostics": diags, "applied": []}))?,
-        OutputFormat::Table => {
-            for d in diags {
-                eprintln!("{d}");
-            }
-            if !diags.is_empty() {
-                eprintln!("{errors} error(s), {warnings} warning(s)");
-            }
-        }
-    }
-    Ok(())
 }
 
 fn diff_json(l: &DiffLine) -> serde_json::Value {
@@ -100,25 +77,17 @@ fn print_object(a: &Applied, dry_run: bool) {
 
 /// `flinkops apply --spec F --env E [--dry-run]`.
 pub fn apply(args: ApplyArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
-    let text = output::read_spec(&args.spec).map_err(input)?;
-    let parsed = match flinkops_spec::parse(&args.spec.display().to_string(), &text) {
-        Ok(p) => p,
+    let (parsed, sql) = match crate::cmd::spec::read(&args.spec)? {
+        Ok(r) => r,
         Err(d) => {
-            print_diagnostics(&d, g)?;
-            return Ok(Exit::Findings);
-        }
-    };
-    let sql = match output::load_sql(&parsed, &spec_dir(&args.spec)) {
-        Ok(s) => s,
-        Err(d) => {
-            print_diagnostics(&d, g)?;
+            print_diagnostics(&d, g, json!({"applied": []}))?;
             return Ok(Exit::Findings);
         }
     };
     let rendered = match render::render(&parsed, &args.env, &sql) {
         Ok(r) => r,
         Err(d) => {
-            print_diagnostics(&d, g)?;
+            print_diagnostics(&d, g, json!({"applied": []}))?;
             if g.output == OutputFormat::Table {
                 eprintln!("nothing applied");
             }

@@ -72,7 +72,7 @@ fn spec_dir(path: &Path) -> PathBuf {
     }
 }
 
-fn print_diagnostics(diags: &[Diagnostic], g: &GlobalArgs, extra: serde_json::Value) -> anyhow::Result<()> {
+pub(crate) fn print_diagnostics(diags: &[Diagnostic], g: &GlobalArgs, extra: serde_json::Value) -> anyhow::Result<()> {
     let errors = diags.iter().filter(|d| d.level == Level::Error).count();
     let warnings = diags.iter().filter(|d| d.level == Level::Warning).count();
     match g.output {
@@ -95,7 +95,8 @@ fn print_diagnostics(diags: &[Diagnostic], g: &GlobalArgs, extra: serde_json::Va
     Ok(())
 }
 
-fn read(path: &Path) -> anyhow::Result<Result<(flinkops_spec::Parsed, plan::SqlScripts), Vec<Diagnostic>>> {
+/// Reads and parses a spec and loads the SQL scripts it names; spec problems come back as diagnostics.
+pub(crate) fn read(path: &Path) -> anyhow::Result<Result<(flinkops_spec::Parsed, plan::SqlScripts), Vec<Diagnostic>>> {
     let text = output::read_spec(path).map_err(input)?;
     let name = path.display().to_string();
     let parsed = match flinkops_spec::parse(&name, &text) {
