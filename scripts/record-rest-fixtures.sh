@@ -5,7 +5,7 @@
 #
 # For each VERSION it starts a real standalone session cluster (JobManager + one TaskManager,
 # adaptive scheduler, checkpoints every 1 s) from $FLINKOPS_HOME/flink/VERSION (default
-# FLINKOPS_HOME=/work/fohome; see scripts/fetch-flink.sh), compiles scripts/fixture-job against that
+# FLINKOPS_HOME; install with `flinkops flink install VERSION`), compiles scripts/fixture-job against that
 # version's lib/, uploads and runs it, takes a savepoint, stops with a savepoint, restarts from it
 # (so `latest.restored` is populated), rescales through resource requirements, provokes error
 # bodies (unknown job, failing jar run, failing savepoint), cancels, and writes every body to
@@ -184,7 +184,7 @@ build_job() { # compile the fixture job against this version's lib/
 record_version() {
   VERSION=$1
   F=$FLINK_DIR/$VERSION
-  [ -f "$F/lib/flink-dist-$VERSION.jar" ] || die "Flink $VERSION not found in $F (scripts/fetch-flink.sh $VERSION)"
+  [ -f "$F/lib/flink-dist-$VERSION.jar" ] || die "Flink $VERSION not found in $F (flinkops flink install $VERSION)"
   local major=${VERSION%%.*}
   WORK=$(mktemp -d "/tmp/flinkops-fixtures-$VERSION.XXXXXX")
   pick_ports

@@ -137,7 +137,7 @@ async fn up(home: &flinkops_local::home::Home, args: UpArgs, g: &GlobalArgs) -> 
     let report = report.map_err(crate::cmd::local_error)?;
     let mut demo_job = None;
     if args.demo {
-        demo_job = Some(ensure_demo(home, &cluster, &report.rest_url, &dist, &java, g).await?);
+        demo_job = Some(ensure_demo(home, &report.rest_url, &dist, &java, g).await?);
     }
     match g.output {
         OutputFormat::Json => output::print_json(&serde_json::json!({"cluster": report, "demo_job": demo_job}))?,
@@ -165,7 +165,7 @@ async fn up(home: &flinkops_local::home::Home, args: UpArgs, g: &GlobalArgs) -> 
 }
 
 /// Submits the demo job unless a job with its name is running; returns (job id, newly submitted).
-async fn ensure_demo(home: &flinkops_local::home::Home, _cluster: &LocalCluster, rest_url: &str, dist: &FlinkDist, java: &Java, g: &GlobalArgs) -> anyhow::Result<(String, bool)> {
+async fn ensure_demo(home: &flinkops_local::home::Home, rest_url: &str, dist: &FlinkDist, java: &Java, g: &GlobalArgs) -> anyhow::Result<(String, bool)> {
     let client = flinkops_rest::FlinkClient::new(url::Url::parse(rest_url)?)?;
     let jobs = client.jobs_overview().await.map_err(crate::output::peer)?.jobs;
     if let Some(j) = jobs.iter().find(|j| j.name == DEMO_JOB_NAME && !j.state.is_globally_terminal()) {
