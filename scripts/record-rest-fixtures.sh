@@ -21,7 +21,7 @@ for tool in java javac jar curl jq python3; do
 done
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-FLINK_DIR=${FLINKOPS_HOME:-/work/fohome}/flink
+FLINK_DIR=${FLINKOPS_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/flinkops}/flink   # flinkops's default home
 FIXTURES=$ROOT/crates/rest/tests/fixtures
 PORT_BASE=${FIXTURE_PORT_BASE:-28400}
 ENTRY=flinkops.fixture.FixtureJob
