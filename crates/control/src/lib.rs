@@ -16,6 +16,7 @@
 
 pub mod lifecycle;
 pub mod location;
+pub mod objstore;
 pub mod recovery;
 pub mod retention;
 pub mod store;

@@ -8,15 +8,18 @@
 //! none reads correctly, the newest completed savepoint of the catalog.
 //!
 //! [`select_source`], [`Backoff`] and [`CircuitBreaker`] are pure; [`scan_retained_checkpoints`]
-//! and [`check_metadata_file`] read the file system.
+//! and [`check_metadata_file`] read the local file system; [`scan_retained_checkpoints_at`],
+//! [`check_metadata_at`] and [`select_for_job_at`] do the same over any [`Location`] (local, S3,
+//! GCS, Azure) through [`SnapshotFs`].
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::{RestoreKind, RestoreSource};
-use crate::location::Location;
+use crate::location::{Location, SnapshotDir, snapshot_dir_name};
+use crate::objstore::SnapshotFs;
 use crate::store::{Snapshot, SnapshotKind, SnapshotStatus};
 use crate::{Error, Result};
 
@@ -75,12 +78,51 @@ pub fn check_metadata_file(dir: &Path) -> Result<u32, MetadataProblem> {
     check_metadata_header(&head)
 }
 
+/// Checks `<dir>/_metadata` wherever `dir` is. The outer error is a failure to ask (the
+/// object store did not answer, credentials are missing): not a verdict on the checkpoint, so
+/// callers retry instead of falling back to an older one. Local directories are checked as
+/// [`check_metadata_file`] does.
+pub async fn check_metadata_at(fs: &SnapshotFs, dir: &Location) -> Result<Result<u32, MetadataProblem>> {
+    match dir {
+        Location::Local(path) => Ok(check_metadata_file(path)),
+        Location::Remote { .. } => Ok(match fs.read_prefix(&dir.join("_metadata"), MIN_METADATA_LEN).await? {
+            None => Err(MetadataProblem::Missing),
+            Some(head) => check_metadata_header(&head),
+        }),
+    }
+}
+
 /// One `chk-N` directory of a job and what its `_metadata` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetainedCheckpoint {
     pub id: u64,
-    pub dir: PathBuf,
+    /// The `chk-N` directory.
+    pub location: Location,
     pub metadata: Result<u32, MetadataProblem>,
+    /// When `_metadata` was last modified (epoch ms), when it exists and the store says.
+    pub modified_ms: Option<i64>,
+}
+
+impl RetainedCheckpoint {
+    /// The directory as a path Flink can restore from (`file:///…`, `s3://…`).
+    pub fn path(&self) -> String {
+        self.location.uri()
+    }
+
+    /// The directory on the local file system; None in an object store.
+    pub fn local_dir(&self) -> Option<&Path> {
+        match &self.location {
+            Location::Local(p) => Some(p),
+            Location::Remote { .. } => None,
+        }
+    }
+}
+
+fn checkpoint_number(name: &str) -> Option<u64> {
+    match snapshot_dir_name(name)? {
+        SnapshotDir::Checkpoint(n) => Some(n),
+        SnapshotDir::Savepoint => None,
+    }
 }
 
 /// The `chk-N` directories under `<checkpoint_dir>/<flink_job_id>/`, newest first. A missing
@@ -96,11 +138,42 @@ pub fn scan_retained_checkpoints(checkpoint_dir: &Path, flink_job_id: &str) -> R
     for entry in entries {
         let entry = entry.map_err(Error::io("listing checkpoints in", &job_dir))?;
         let name = entry.file_name();
-        let Some(id) = name.to_str().and_then(|n| n.strip_prefix("chk-")).and_then(|n| n.parse::<u64>().ok()) else { continue };
+        let Some(id) = name.to_str().and_then(checkpoint_number) else { continue };
         let dir = entry.path();
         if dir.is_dir() {
-            out.push(RetainedCheckpoint { id, metadata: check_metadata_file(&dir), dir });
+            let modified_ms = std::fs::metadata(dir.join("_metadata"))
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|d| i64::try_from(d.as_millis()).ok());
+            out.push(RetainedCheckpoint { id, metadata: check_metadata_file(&dir), location: Location::Local(dir), modified_ms });
         }
+    }
+    out.sort_by_key(|c| std::cmp::Reverse(c.id));
+    Ok(out)
+}
+
+/// [`scan_retained_checkpoints`] over any location: the `chk-N` directories under
+/// `<base>/<flink_job_id>/`, newest first, each with its `_metadata` checked (in an object
+/// store: one listing, then a HEAD and a ranged GET of the first 16 bytes per checkpoint).
+pub async fn scan_retained_checkpoints_at(fs: &SnapshotFs, base: &Location, flink_job_id: &str) -> Result<Vec<RetainedCheckpoint>> {
+    if let Location::Local(dir) = base {
+        let (dir, id) = (dir.clone(), flink_job_id.to_string());
+        return tokio::task::spawn_blocking(move || scan_retained_checkpoints(&dir, &id))
+            .await
+            .map_err(|e| Error::Io { action: "scanning checkpoints in", path: base.uri().into(), source: std::io::Error::other(e) })?;
+    }
+    let job_dir = base.join(flink_job_id);
+    let mut out = Vec::new();
+    for name in fs.list_dirs(&job_dir).await? {
+        let Some(id) = checkpoint_number(&name) else { continue };
+        let location = job_dir.join(&name);
+        let info = fs.stat(&location.join("_metadata")).await?;
+        let metadata = match info {
+            None => Err(MetadataProblem::Missing),
+            Some(_) => check_metadata_at(fs, &location).await?,
+        };
+        out.push(RetainedCheckpoint { id, location, metadata, modified_ms: info.and_then(|i| i.modified_ms) });
     }
     out.sort_by_key(|c| std::cmp::Reverse(c.id));
     Ok(out)
@@ -128,7 +201,7 @@ pub fn select_source(checkpoints: &[RetainedCheckpoint], savepoints: &[Snapshot]
     let mut cps: Vec<&RetainedCheckpoint> = checkpoints.iter().collect();
     cps.sort_by_key(|c| std::cmp::Reverse(c.id));
     for cp in cps {
-        let path = format!("file://{}", cp.dir.display());
+        let path = cp.path();
         match &cp.metadata {
             Ok(_) => {
                 sel.source = Some(RestoreSource { path, kind: RestoreKind::Checkpoint });
@@ -162,6 +235,33 @@ pub fn select_for_job(checkpoint_dir: &Path, flink_job_id: &str, savepoints: &[S
             _ => None,
         })
         .collect();
+    Ok(select_source(&cps, savepoints, &checks))
+}
+
+/// [`select_for_job`] over any location: scans `<base>/<flink_job_id>/chk-N` and checks the
+/// `_metadata` of every completed savepoint of the catalog, local or in an object store. A
+/// store that does not answer is an error (try again later), never a reason to pick an older
+/// source.
+pub async fn select_for_job_at(fs: &SnapshotFs, base: &Location, flink_job_id: &str, savepoints: &[Snapshot]) -> Result<Selection> {
+    let cps = scan_retained_checkpoints_at(fs, base, flink_job_id).await?;
+    let mut checks = Vec::new();
+    if !cps.iter().any(|c| c.metadata.is_ok()) {
+        // Newest first, until one reads correctly or cannot be checked (then it is trusted).
+        let mut sps: Vec<&Snapshot> = savepoints.iter().filter(|s| s.kind == SnapshotKind::Savepoint && s.status == SnapshotStatus::Completed).collect();
+        sps.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
+        for s in sps {
+            let Ok(loc) = Location::parse(&s.path) else { break };
+            if matches!(loc, Location::Remote { .. }) && loc.object().is_err() {
+                break;
+            }
+            let check = check_metadata_at(fs, &loc).await?;
+            let good = check.is_ok();
+            checks.push((s.path.clone(), check));
+            if good {
+                break;
+            }
+        }
+    }
     Ok(select_source(&cps, savepoints, &checks))
 }
 
@@ -261,6 +361,7 @@ impl CircuitBreaker {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::path::PathBuf;
 
     fn metadata(version: u32) -> Vec<u8> {
         let mut b = HEADER_MAGIC_NUMBER.to_be_bytes().to_vec();
@@ -333,6 +434,38 @@ mod tests {
         assert_eq!(sel.rejected.len(), 2, "{:?}", sel.rejected);
         // Nothing at all.
         assert_eq!(select_for_job(dir2.path(), "other-job", &[]).expect("select"), Selection::default());
+    }
+
+    #[tokio::test]
+    async fn the_location_api_reads_local_checkpoints_like_the_path_api() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path();
+        write_chk(root, "job", 1, Some(&metadata(4)));
+        write_chk(root, "job", 2, Some(b"short"));
+        write_chk(root, "job", 3, None);
+        std::fs::create_dir_all(root.join("job/chk-x")).expect("not a checkpoint");
+        let fs = SnapshotFs::from_env();
+        let base = Location::Local(root.to_path_buf());
+        let by_path = scan_retained_checkpoints(root, "job").expect("scan");
+        let by_location = scan_retained_checkpoints_at(&fs, &base, "job").await.expect("scan");
+        assert_eq!(by_path, by_location);
+        assert_eq!(by_path.iter().map(|c| (c.id, c.metadata.clone())).collect::<Vec<_>>(), vec![(3, Err(MetadataProblem::Missing)), (2, Err(MetadataProblem::Truncated { len: 5 })), (1, Ok(4))]);
+        assert_eq!(by_path[2].local_dir(), Some(root.join("job/chk-1").as_path()));
+        assert_eq!(by_path[2].path(), format!("file://{}", root.join("job/chk-1").display()));
+        assert!(by_path[2].modified_ms.is_some() && by_path[0].modified_ms.is_none());
+        assert_eq!(check_metadata_at(&fs, &by_path[2].location).await.expect("check"), Ok(4));
+        let sel = select_for_job_at(&fs, &base, "job", &[]).await.expect("select");
+        assert_eq!(sel, select_for_job(root, "job", &[]).expect("select"));
+        assert_eq!(sel.source.map(|s| s.path), Some(by_path[2].path()));
+
+        // No good checkpoint: savepoints are checked newest first, wherever they are.
+        let good = root.join("sp/savepoint-good");
+        std::fs::create_dir_all(&good).expect("mkdir");
+        std::fs::write(good.join("_metadata"), metadata(6)).expect("write");
+        let sps = vec![savepoint(&format!("file:{}", good.display()), 100, SnapshotStatus::Completed), savepoint("file:///gone/savepoint-x", 200, SnapshotStatus::Completed)];
+        let sel = select_for_job_at(&fs, &base, "other-job", &sps).await.expect("select");
+        assert_eq!(sel.source.map(|s| s.path), Some(format!("file:{}", good.display())));
+        assert_eq!(sel.rejected, vec![Rejected { path: "file:///gone/savepoint-x".into(), problem: MetadataProblem::Missing }]);
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct SubmitOptions {
     /// Restore from this savepoint or retained checkpoint.
     pub from_savepoint: Option<String>,
     pub allow_non_restored_state: bool,
+    /// Job configuration (`flinkConfiguration` of the run request; `pipeline.name`, …).
+    pub flink_configuration: std::collections::BTreeMap<String, String>,
 }
 
 /// What to run.
@@ -51,6 +53,7 @@ pub async fn submit(client: &FlinkClient, home: &Home, dist: Option<&FlinkDist>,
         parallelism: opts.parallelism,
         savepoint_path: opts.from_savepoint.clone(),
         allow_non_restored_state: opts.from_savepoint.as_ref().map(|_| opts.allow_non_restored_state),
+        flink_configuration: opts.flink_configuration.clone(),
         ..Default::default()
     };
     let result = client.run_jar(&jar_id, &request).await;

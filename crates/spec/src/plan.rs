@@ -174,6 +174,7 @@ fn check_spec(parsed: &Parsed, d: &mut Diagnostics) {
                 check_duration(m, d, &child(&ap, f), v.as_deref());
             }
         }
+        check_duration(m, d, &child(&jp, "upgradeHealthTimeout"), job.upgrade_health_timeout.as_deref());
         if let Some(sp) = &job.savepoints {
             let spp = child(&jp, "savepoints");
             check_duration(m, d, &child(&spp, "interval"), sp.interval.as_deref());
@@ -519,9 +520,8 @@ fn plan_env<'s>(parsed: &'s Parsed, name: &str, sql: &SqlScripts, d: &mut Diagno
         let mut jb = ConfBuilder { conf: Conf::new(), map: m };
         jb.set("pipeline.name", jname.clone(), &jp);
         if let Some(sp) = &job.savepoints {
-            if env.target != Target::Kubernetes {
-                d.push(m, Level::Warning, &jpp("savepoints"), format!("periodic savepoints are run by the Kubernetes operator; environment `{name}` ({:?}) ignores them", env.target).to_lowercase(), None);
-            } else {
+            // On local and standalone targets `flinkops serve` takes them and enforces retention.
+            if env.target == Target::Kubernetes {
                 if env.storage.savepoints.is_none() {
                     d.error(m, &jpp("savepoints"), format!("periodic savepoints need `storage.savepoints` in environment `{name}`"), Some(format!("add `storage: {{savepoints: ...}}` to `{ep}`")));
                 }

@@ -354,6 +354,11 @@ pub struct Job {
     /// Periodic savepoints and their retention (the operator's savepoint history).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub savepoints: Option<SavepointSchedule>,
+    /// `flinkops serve`: how long a new version has to run and complete a checkpoint before
+    /// its upgrade is rolled back (`5m`). Default: three checkpoint intervals plus a minute, at
+    /// least two minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_health_timeout: Option<String>,
     /// The operator's autoscaler.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscaler: Option<Autoscaler>,

@@ -45,6 +45,8 @@ string_enum! {
         Suspended = "suspended",
         /// Needs a person (the circuit breaker is open or nothing is restorable).
         Failed = "failed",
+        /// A bounded job completed.
+        Finished = "finished",
     }
 }
 
@@ -66,7 +68,7 @@ pub mod states {
             impl super::State for $s { const PHASE: super::Phase = super::Phase::$s; }
         )+ };
     }
-    states!(Deploying, Running, Savepointing, Upgrading, RollingBack, Recovering, Suspended, Failed);
+    states!(Deploying, Running, Savepointing, Upgrading, RollingBack, Recovering, Suspended, Failed, Finished);
 }
 
 /// The one table of allowed transitions: typed impls and the runtime check come from it.
@@ -88,13 +90,14 @@ macro_rules! transitions {
 
 transitions! {
     Deploying => [Running, Failed, Recovering];
-    Running => [Savepointing, Upgrading, Recovering, Suspended, Failed];
+    Running => [Savepointing, Upgrading, Recovering, Suspended, Failed, Finished];
     Savepointing => [Running, Recovering, Failed];
     Upgrading => [Running, RollingBack, Failed];
     RollingBack => [Running, Failed];
     Recovering => [Running, Failed];
     Suspended => [Deploying];
     Failed => [Recovering, Deploying, Suspended];
+    Finished => [Deploying];
 }
 
 /// An illegal runtime transition (a stored phase and a requested one that the table forbids).

@@ -38,8 +38,10 @@ pub enum JobStatus {
     Stopping,
     /// FAILED: Flink's restart strategy gave up.
     Failed,
-    /// FINISHED (e.g. stopped with a savepoint) or CANCELED.
+    /// CANCELED or SUSPENDED.
     Stopped,
+    /// FINISHED: a bounded job completed, or a job was stopped with a savepoint.
+    Finished,
 }
 
 impl JobStatus {
@@ -49,7 +51,8 @@ impl JobStatus {
             "RUNNING" => JobStatus::Running,
             "FAILING" | "CANCELLING" => JobStatus::Stopping,
             "FAILED" => JobStatus::Failed,
-            "FINISHED" | "CANCELED" | "SUSPENDED" => JobStatus::Stopped,
+            "FINISHED" => JobStatus::Finished,
+            "CANCELED" | "SUSPENDED" => JobStatus::Stopped,
             _ => JobStatus::Starting,
         }
     }
@@ -224,6 +227,8 @@ pub fn plan(desired: &Desired, observed: &Observed, facts: &Facts) -> Vec<Action
     }
     match active {
         None if observed.jobs.is_empty() && facts.deployed.is_none() => vec![Action::Deploy { version: desired.version.clone() }],
+        // A bounded job that completed (the newest run FINISHED with no one stopping it): done.
+        None if observed.jobs.first().is_some_and(|j| j.status == JobStatus::Finished) => vec![],
         None => recover(desired, facts, None, "the job is not running"),
         Some(j) if j.status == JobStatus::Starting => vec![Action::Wait { why: "the job is starting".into(), until_ms: None }],
         Some(j) if same_spec(j.spec_hash.as_deref(), &desired.version.spec_hash) => {
@@ -380,6 +385,14 @@ mod tests {
     }
 
     #[test]
+    fn a_finished_bounded_job_is_left_alone_but_a_cancelled_one_is_recovered() {
+        let finished = on_cluster(vec![job("a", Some("hash1"), JobStatus::Finished, 3)]);
+        assert_eq!(plan(&desired(1), &finished, &facts()), vec![]);
+        let cancelled = on_cluster(vec![job("a", Some("hash1"), JobStatus::Stopped, 3)]);
+        assert!(matches!(&plan(&desired(1), &cancelled, &facts())[..], [Action::Recover { .. }]));
+    }
+
+    #[test]
     fn an_unknown_running_version_is_not_upgraded() {
         let running = on_cluster(vec![job("a", None, JobStatus::Running, 1)]);
         let f = Facts { deployed: None, ..facts() };
@@ -409,7 +422,8 @@ mod tests {
         assert!(!same_spec(Some(""), "0123"), "an empty hash names nothing");
         assert!(!same_spec(None, "0123"));
         assert_eq!(JobStatus::from_flink("RESTARTING"), JobStatus::Starting);
-        assert_eq!(JobStatus::from_flink("FINISHED"), JobStatus::Stopped);
+        assert_eq!(JobStatus::from_flink("FINISHED"), JobStatus::Finished);
+        assert_eq!(JobStatus::from_flink("CANCELED"), JobStatus::Stopped);
         assert!(!JobStatus::from_flink("FAILING").is_active());
     }
 }

@@ -111,7 +111,7 @@ pub fn resume(id: i64, u: &UpgradeIntent, observed: &Observed, now_ms: i64) -> A
             Some(j) if j.status.is_active() => Action::StopWithSavepoint { flink_job_id: j.flink_job_id.clone() },
             Some(j) if j.status == JobStatus::Stopping => wait("the old job is stopping"),
             // Stopped with a savepoint that the crash kept us from recording: go on from it.
-            Some(j) if j.status == JobStatus::Stopped && j.savepoint.is_some() => {
+            Some(j) if matches!(j.status, JobStatus::Stopped | JobStatus::Finished) && j.savepoint.is_some() => {
                 Action::Submit { version: u.to.clone(), from_savepoint: j.savepoint.clone().unwrap_or_default(), rollback: false }
             }
             Some(_) => Action::FinishIntent { id, state: IntentState::Failed, reason: "the old job ended without a savepoint; nothing was changed, recovery takes over".into() },
@@ -179,7 +179,7 @@ mod tests {
         let rows: Vec<(&str, UpgradeIntent, Vec<LiveJob>, Action)> = vec![
             ("intent written, nothing done", base(), vec![live("old", 1, JobStatus::Running, 5, None)], Action::StopWithSavepoint { flink_job_id: "old".into() }),
             ("stop requested, old job still draining", base(), vec![live("old", 1, JobStatus::Stopping, 5, None)], wait("the old job is stopping")),
-            ("stopped, savepoint not recorded", base(), vec![live("old", 1, JobStatus::Stopped, 5, Some(SP))], submit_new.clone()),
+            ("stopped, savepoint not recorded", base(), vec![live("old", 1, JobStatus::Finished, 5, Some(SP))], submit_new.clone()),
             ("savepoint recorded", with_sp.clone(), vec![live("old", 1, JobStatus::Stopped, 5, Some(SP))], submit_new.clone()),
             ("attempt recorded, submit not sent", submitted.clone(), vec![live("old", 1, JobStatus::Stopped, 5, Some(SP))], submit_new.clone()),
             (
@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn submits_only_from_the_upgrade_savepoint() {
         use proptest::prelude::*;
-        let status = prop_oneof![Just(JobStatus::Starting), Just(JobStatus::Running), Just(JobStatus::Stopping), Just(JobStatus::Failed), Just(JobStatus::Stopped)];
+        let status = prop_oneof![Just(JobStatus::Starting), Just(JobStatus::Running), Just(JobStatus::Stopping), Just(JobStatus::Failed), Just(JobStatus::Stopped), Just(JobStatus::Finished)];
         let job = (1i64..=2, status, 0u64..3, any::<bool>()).prop_map(|(ver, st, cp, sp)| live("", ver, st, cp, sp.then_some(SP)));
         let intent = (any::<bool>(), 0u32..4, any::<bool>(), any::<bool>(), 0u32..4, any::<bool>()).prop_map(|(has_sp, att, rec, rb, rba, expired)| UpgradeIntent {
             savepoint: has_sp.then(|| SP.into()),

@@ -202,6 +202,36 @@ pub struct MetricPoint {
     pub value: f64,
 }
 
+/// The result of sending one notification to one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// Row id (0 for an entry not yet stored).
+    pub id: i64,
+    pub job: String,
+    pub rule: String,
+    pub channel: String,
+    /// `slack`, `pagerduty`, `email`, `webhook`, `alertmanager`.
+    pub kind: String,
+    /// `firing` or `resolved`.
+    pub status: String,
+    pub ok: bool,
+    /// Why it failed (secrets redacted).
+    pub error: Option<String>,
+    pub attempts: i64,
+    pub at: i64,
+}
+
+/// One autoscaler decision as stored (the whole computation is in `decision`, JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalingRecord {
+    pub id: i64,
+    pub job: String,
+    pub at: i64,
+    pub applied: bool,
+    pub summary: String,
+    pub decision: serde_json::Value,
+}
+
 /// The control plane's durable state. Every method is one transaction.
 pub trait Store: Send + Sync {
     /// Stores `spec` as the job's newest version unless the newest version has the same hash, in
@@ -244,11 +274,28 @@ pub trait Store: Send + Sync {
 
     fn put_alert(&self, alert: &AlertState) -> impl Future<Output = Result<()>> + Send;
     fn alerts(&self, job: &str) -> impl Future<Output = Result<Vec<AlertState>>> + Send;
+    /// Every job's alerts, by job and rule.
+    fn all_alerts(&self) -> impl Future<Output = Result<Vec<AlertState>>> + Send;
 
     /// Appends a sample and keeps only the newest `keep` samples of that job's metric.
     fn record_metric(&self, job: &str, metric: &str, point: MetricPoint, keep: i64) -> impl Future<Output = Result<()>> + Send;
     /// A job metric's history, oldest first.
     fn metric_history(&self, job: &str, metric: &str) -> impl Future<Output = Result<Vec<MetricPoint>>> + Send;
+
+    /// Sets (Some) or removes (None) one durable per-job value: settings and requests that a
+    /// restart must see (suspended, pinned version, breaker state).
+    fn put_meta(&self, job: &str, key: &str, value: Option<&serde_json::Value>, now: i64) -> impl Future<Output = Result<()>> + Send;
+    fn meta(&self, job: &str, key: &str) -> impl Future<Output = Result<Option<serde_json::Value>>> + Send;
+
+    /// Records a notification's delivery result; keeps the newest `keep` rows overall.
+    fn record_delivery(&self, d: &Delivery, keep: i64) -> impl Future<Output = Result<()>> + Send;
+    /// Newest deliveries first (all jobs when `job` is None).
+    fn deliveries(&self, job: Option<&str>, limit: i64) -> impl Future<Output = Result<Vec<Delivery>>> + Send;
+
+    /// Records an autoscaler decision; keeps the newest `keep` per job.
+    fn record_scaling(&self, r: &ScalingRecord, keep: i64) -> impl Future<Output = Result<()>> + Send;
+    /// A job's newest decisions first.
+    fn scalings(&self, job: &str, limit: i64) -> impl Future<Output = Result<Vec<ScalingRecord>>> + Send;
 }
 
 /// Milliseconds since the Unix epoch, now.

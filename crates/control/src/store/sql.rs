@@ -9,7 +9,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use super::migrations::{MIGRATIONS, latest_version};
-use super::{AlertState, Intent, IntentState, MetricPoint, NewIntent, ObservedJob, Snapshot, SnapshotStatus, SpecVersion, Store};
+use super::{AlertState, Delivery, Intent, IntentState, MetricPoint, NewIntent, ObservedJob, ScalingRecord, Snapshot, SnapshotStatus, SpecVersion, Store};
 use crate::{Error, Result};
 
 /// Which database a [`SqlStore`] talks to.
@@ -523,6 +523,11 @@ impl Store for SqlStore {
         rows.iter().map(alert_from).collect()
     }
 
+    async fn all_alerts(&self) -> Result<Vec<AlertState>> {
+        let rows = sqlx::query("SELECT * FROM alerts ORDER BY job, rule").fetch_all(&self.pool).await.map_err(self.err("listing alerts"))?;
+        rows.iter().map(alert_from).collect()
+    }
+
     async fn record_metric(&self, job: &str, metric: &str, point: MetricPoint, keep: i64) -> Result<()> {
         let e = || self.err("recording a metric");
         let mut tx = self.pool.begin().await.map_err(e())?;
@@ -556,6 +561,131 @@ impl Store for SqlStore {
             .await
             .map_err(self.err("reading metric history"))?;
         rows.iter().map(|r| Ok(MetricPoint { ts: col(r, "ts")?, value: col(r, "value")? })).collect()
+    }
+
+    async fn put_meta(&self, job: &str, key: &str, value: Option<&serde_json::Value>, now: i64) -> Result<()> {
+        let q = match value {
+            Some(v) => sqlx::query(
+                "INSERT INTO job_meta (job, meta_key, value, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (job, meta_key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(job)
+            .bind(key)
+            .bind(v.to_string())
+            .bind(now),
+            None => sqlx::query("DELETE FROM job_meta WHERE job = $1 AND meta_key = $2").bind(job).bind(key),
+        };
+        q.execute(&self.pool).await.map_err(self.err("storing a job setting"))?;
+        Ok(())
+    }
+
+    async fn meta(&self, job: &str, key: &str) -> Result<Option<serde_json::Value>> {
+        let row = sqlx::query("SELECT value FROM job_meta WHERE job = $1 AND meta_key = $2")
+            .bind(job)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.err("reading a job setting"))?;
+        row.map(|r| {
+            let text: String = col(&r, "value")?;
+            serde_json::from_str(&text).map_err(|e| Error::Corrupt { what: format!("job setting {job}/{key}"), detail: e.to_string() })
+        })
+        .transpose()
+    }
+
+    async fn record_delivery(&self, d: &Delivery, keep: i64) -> Result<()> {
+        let e = || self.err("recording a delivery");
+        let mut tx = self.pool.begin().await.map_err(e())?;
+        sqlx::query("INSERT INTO deliveries (job, rule, channel, kind, status, ok, error, attempts, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(&d.job)
+            .bind(&d.rule)
+            .bind(&d.channel)
+            .bind(&d.kind)
+            .bind(&d.status)
+            .bind(i64::from(d.ok))
+            .bind(d.error.as_deref())
+            .bind(d.attempts)
+            .bind(d.at)
+            .execute(&mut *tx)
+            .await
+            .map_err(e())?;
+        sqlx::query("DELETE FROM deliveries WHERE id NOT IN (SELECT id FROM deliveries ORDER BY id DESC LIMIT $1)")
+            .bind(keep.max(1))
+            .execute(&mut *tx)
+            .await
+            .map_err(e())?;
+        tx.commit().await.map_err(e())?;
+        Ok(())
+    }
+
+    async fn deliveries(&self, job: Option<&str>, limit: i64) -> Result<Vec<Delivery>> {
+        let q = match job {
+            Some(j) => sqlx::query("SELECT id, job, rule, channel, kind, status, ok, error, attempts, at FROM deliveries WHERE job = $1 ORDER BY id DESC LIMIT $2")
+                .bind(j.to_string())
+                .bind(limit),
+            None => sqlx::query("SELECT id, job, rule, channel, kind, status, ok, error, attempts, at FROM deliveries ORDER BY id DESC LIMIT $1").bind(limit),
+        };
+        let rows = q.fetch_all(&self.pool).await.map_err(self.err("listing deliveries"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(Delivery {
+                    id: col(r, "id")?,
+                    job: col(r, "job")?,
+                    rule: col(r, "rule")?,
+                    channel: col(r, "channel")?,
+                    kind: col(r, "kind")?,
+                    status: col(r, "status")?,
+                    ok: col::<i64>(r, "ok")? != 0,
+                    error: col(r, "error")?,
+                    attempts: col(r, "attempts")?,
+                    at: col(r, "at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_scaling(&self, rec: &ScalingRecord, keep: i64) -> Result<()> {
+        let e = || self.err("recording a scaling decision");
+        let mut tx = self.pool.begin().await.map_err(e())?;
+        sqlx::query("INSERT INTO scaling_decisions (job, at, applied, summary, decision) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&rec.job)
+            .bind(rec.at)
+            .bind(i64::from(rec.applied))
+            .bind(&rec.summary)
+            .bind(rec.decision.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(e())?;
+        sqlx::query("DELETE FROM scaling_decisions WHERE job = $1 AND id NOT IN (SELECT id FROM scaling_decisions WHERE job = $1 ORDER BY id DESC LIMIT $2)")
+            .bind(&rec.job)
+            .bind(keep.max(1))
+            .execute(&mut *tx)
+            .await
+            .map_err(e())?;
+        tx.commit().await.map_err(e())?;
+        Ok(())
+    }
+
+    async fn scalings(&self, job: &str, limit: i64) -> Result<Vec<ScalingRecord>> {
+        let rows = sqlx::query("SELECT id, job, at, applied, summary, decision FROM scaling_decisions WHERE job = $1 ORDER BY id DESC LIMIT $2")
+            .bind(job)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.err("listing scaling decisions"))?;
+        rows.iter()
+            .map(|r| {
+                let text: String = col(r, "decision")?;
+                Ok(ScalingRecord {
+                    id: col(r, "id")?,
+                    job: col(r, "job")?,
+                    at: col(r, "at")?,
+                    applied: col::<i64>(r, "applied")? != 0,
+                    summary: col(r, "summary")?,
+                    decision: serde_json::from_str(&text).map_err(|e| Error::Corrupt { what: "scaling decision".into(), detail: e.to_string() })?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -175,7 +175,7 @@ macro_rules! suite {
     };
 }
 
-suite!(migrations_are_idempotent, spec_versions_change_only_with_the_hash, observed_jobs_round_trip, catalog_upserts_by_path, one_pending_exclusive_intent_per_job, concurrent_intents_only_one_wins, alerts_upsert, metric_history_is_a_ring, data_survives_reopening);
+suite!(migrations_are_idempotent, spec_versions_change_only_with_the_hash, observed_jobs_round_trip, catalog_upserts_by_path, one_pending_exclusive_intent_per_job, concurrent_intents_only_one_wins, alerts_upsert, metric_history_is_a_ring, meta_deliveries_and_scalings, data_survives_reopening);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suite_on_sqlite() {
@@ -373,8 +373,11 @@ async fn alerts_upsert(store: &SqlStore, _: &str) {
     a.last_notified_at = Some(20);
     a.updated_at = 20;
     store.put_alert(&a).await.expect("update");
-    assert_eq!(store.alerts("j").await.expect("list"), vec![a]);
+    assert_eq!(store.alerts("j").await.expect("list"), vec![a.clone()]);
     assert!(store.alerts("k").await.expect("other").is_empty());
+    let b = AlertState { job: "b".into(), ..a.clone() };
+    store.put_alert(&b).await.expect("other job");
+    assert_eq!(store.all_alerts().await.expect("all"), vec![b, a], "by job");
 }
 
 async fn metric_history_is_a_ring(store: &SqlStore, _: &str) {
@@ -387,6 +390,36 @@ async fn metric_history_is_a_ring(store: &SqlStore, _: &str) {
     assert_eq!(h, vec![MetricPoint { ts: 1_007, value: 3.5 }, MetricPoint { ts: 1_008, value: 4.0 }, MetricPoint { ts: 1_009, value: 4.5 }]);
     assert_eq!(store.metric_history("j", "lag").await.expect("lag").len(), 1);
     assert_eq!(store.metric_history("k", "busy").await.expect("k").len(), 1);
+}
+
+async fn meta_deliveries_and_scalings(store: &SqlStore, _: &str) {
+    assert_eq!(store.meta("j", "suspended").await.expect("meta"), None);
+    store.put_meta("j", "suspended", Some(&json!(true)), 1).await.expect("put");
+    store.put_meta("j", "suspended", Some(&json!({"by": "ops"})), 2).await.expect("replace");
+    store.put_meta("k", "suspended", Some(&json!(false)), 2).await.expect("other job");
+    assert_eq!(store.meta("j", "suspended").await.expect("meta"), Some(json!({"by": "ops"})));
+    store.put_meta("j", "suspended", None, 3).await.expect("remove");
+    assert_eq!(store.meta("j", "suspended").await.expect("meta"), None);
+    assert_eq!(store.meta("k", "suspended").await.expect("meta"), Some(json!(false)));
+
+    for i in 0..5 {
+        let d = Delivery { id: 0, job: if i % 2 == 0 { "j" } else { "k" }.into(), rule: "R".into(), channel: format!("c{i}"), kind: "webhook".into(), status: "firing".into(), ok: i != 3, error: (i == 3).then(|| "HTTP 500".into()), attempts: 2, at: 100 + i };
+        store.record_delivery(&d, 4).await.expect("delivery");
+    }
+    let all = store.deliveries(None, 10).await.expect("all");
+    assert_eq!(all.iter().map(|d| d.channel.as_str()).collect::<Vec<_>>(), vec!["c4", "c3", "c2", "c1"], "newest first, the oldest beyond 4 dropped");
+    assert_eq!(all[1].error.as_deref(), Some("HTTP 500"));
+    assert!(!all[1].ok && all[0].ok);
+    assert_eq!(store.deliveries(Some("j"), 10).await.expect("j").len(), 2);
+
+    for i in 0..3 {
+        let r = ScalingRecord { id: 0, job: "j".into(), at: i, applied: i == 2, summary: format!("s{i}"), decision: json!({"vertices": [i]}) };
+        store.record_scaling(&r, 2).await.expect("scaling");
+    }
+    let s = store.scalings("j", 10).await.expect("scalings");
+    assert_eq!(s.iter().map(|r| r.summary.as_str()).collect::<Vec<_>>(), vec!["s2", "s1"]);
+    assert!(s[0].applied && !s[1].applied);
+    assert_eq!(s[0].decision, json!({"vertices": [2]}));
 }
 
 async fn data_survives_reopening(store: &SqlStore, location: &str) {
