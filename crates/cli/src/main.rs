@@ -50,6 +50,24 @@ pub enum Command {
     /// Explain and apply DS2 autoscaling decisions for a running job; run the simulator suite.
     #[command(subcommand)]
     Autoscaler(cmd::autoscaler::AutoscalerCmd),
+    /// Run the control plane: keep every job of a spec deployed, upgraded, savepointed and recovered.
+    Serve(cmd::serve::ServeArgs),
+    /// Show every environment and job of a running serve.
+    Status(cmd::serve::StatusArgs),
+    /// Deploy a job's current spec through serve (an unchanged spec does nothing).
+    Deploy(cmd::serve::LifecycleArgs),
+    /// Upgrade a job to its changed spec through serve: savepoint, new version, rollback if it fails.
+    Upgrade(cmd::serve::LifecycleArgs),
+    /// Go back to the version that ran before, through a savepoint.
+    Rollback(cmd::serve::LifecycleArgs),
+    /// Stop a job with a savepoint and keep it stopped.
+    Suspend(cmd::serve::LifecycleArgs),
+    /// Start a suspended job from its savepoint (also re-enables stopped recoveries).
+    Resume(cmd::serve::LifecycleArgs),
+    /// Take a savepoint of a job now.
+    Savepoint(cmd::serve::LifecycleArgs),
+    /// Restart a job from a checkpoint or savepoint of its catalog.
+    Restore(cmd::serve::RestoreArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to generate completions for.
@@ -72,6 +90,15 @@ fn main() -> std::process::ExitCode {
         Command::Render(c) => cmd::spec::render(c, &global),
         Command::Apply(c) => cmd::apply::apply(c, &global),
         Command::Autoscaler(c) => cmd::autoscaler::run(c, &global),
+        Command::Serve(c) => cmd::serve::serve(c, &global),
+        Command::Status(c) => cmd::serve::status(c, &global),
+        Command::Deploy(c) => cmd::serve::lifecycle("deploy", c, &global),
+        Command::Upgrade(c) => cmd::serve::lifecycle("upgrade", c, &global),
+        Command::Rollback(c) => cmd::serve::lifecycle("rollback", c, &global),
+        Command::Suspend(c) => cmd::serve::lifecycle("suspend", c, &global),
+        Command::Resume(c) => cmd::serve::lifecycle("resume", c, &global),
+        Command::Savepoint(c) => cmd::serve::lifecycle("savepoint", c, &global),
+        Command::Restore(c) => cmd::serve::restore(c, &global),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "flinkops", &mut std::io::stdout());
             Ok(output::Exit::Success)

@@ -145,6 +145,7 @@ async fn sample(client: &FlinkClient, job: &JobId, graph: &JobGraph, at_ms: i64)
                 records_in_per_s: finite(get(METRICS[2]).and_then(|m| m.sum)),
                 records_out_per_s: finite(get(METRICS[3]).and_then(|m| m.sum)),
                 pending_records: None,
+                declared_rate_per_s: None,
             },
         );
     }

@@ -233,7 +233,7 @@ fn print_path(g: &GlobalArgs, id: &JobId, path: &str, what: &str) -> anyhow::Res
 async fn submit(args: SubmitArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
     let (client, local_flink_home) = client_for(g, &args.target)?;
     let home = crate::cmd::home(g)?;
-    let opts = SubmitOptions { parallelism: args.parallelism, from_savepoint: args.from_savepoint.clone(), allow_non_restored_state: args.allow_non_restored_state };
+    let opts = SubmitOptions { parallelism: args.parallelism, from_savepoint: args.from_savepoint.clone(), allow_non_restored_state: args.allow_non_restored_state, ..Default::default() };
     let (program, dist, java) = if let Some(sql) = &args.sql {
         let script = std::fs::read_to_string(sql).map_err(|e| output::input(anyhow::anyhow!("cannot read {}: {e}", sql.display())))?;
         let java = Java::find().map_err(crate::cmd::local_error)?;

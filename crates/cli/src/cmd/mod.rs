@@ -8,6 +8,7 @@ pub mod flink;
 pub mod job;
 pub mod local;
 pub mod memory;
+pub mod serve;
 pub mod spec;
 
 use crate::output::GlobalArgs;

@@ -45,7 +45,7 @@ fn corrupted_latest_checkpoint_falls_back_to_the_previous_one() {
     let cps = scan_retained_checkpoints(&checkpoints, &first).unwrap();
     let valid: Vec<_> = cps.iter().filter(|cp| cp.metadata.is_ok()).collect();
     assert!(valid.len() >= 2, "{cps:?}");
-    let (latest, previous) = (valid[0].dir.clone(), valid[1].dir.clone());
+    let (latest, previous) = (valid[0].local_dir().unwrap().to_path_buf(), valid[1].local_dir().unwrap().to_path_buf());
     assert!(valid[0].id > valid[1].id);
     // Real Flink metadata passes the header check...
     assert!(check_metadata_file(&latest).is_ok());

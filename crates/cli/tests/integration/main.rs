@@ -15,3 +15,4 @@ mod config_cli;
 mod render;
 mod control;
 mod autoscale;
+mod serve;

@@ -1,0 +1,361 @@
+//! `flinkops serve` against a real local Flink 2.3 that serve itself starts and supervises:
+//! deploy, periodic savepoints with retention that deletes files, upgrade through a savepoint,
+//! a failing upgrade rolled back from the same savepoint, conflicts, suspend/resume, recovery
+//! after a JobManager kill -9 (and from the previous checkpoint when the newest `_metadata` is
+//! corrupt), a kill -9 of serve in the middle of an upgrade, and exactly-once output across
+//! recoveries.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{flinkops, free_port, require_flink, test_home, wait_for};
+
+/// A serve process owned by a test: SIGTERM then SIGKILL on drop, and its local cluster stopped
+/// (a watchdog also kills the cluster's processes by pid if the test binary dies).
+pub struct Serve {
+    pub child: Option<Child>,
+    pub url: String,
+    pub token_file: PathBuf,
+    pub spec: PathBuf,
+    pub store: PathBuf,
+    pub cluster: String,
+    pub log: PathBuf,
+    port: u16,
+}
+
+impl Serve {
+    pub fn start(spec: &Path, cluster: &str, dir: &Path) -> Serve {
+        require_flink("2.3.0");
+        let token_file = dir.join("token");
+        std::fs::write(&token_file, "it-token-0123456789").expect("token");
+        let port = free_port();
+        let mut s = Serve {
+            child: None,
+            url: format!("http://127.0.0.1:{port}"),
+            token_file,
+            spec: spec.to_path_buf(),
+            store: dir.join("store"),
+            cluster: cluster.to_string(),
+            log: dir.join("serve.log"),
+            port,
+        };
+        s.spawn();
+        s
+    }
+
+    /// Starts (again) the serve process with the same spec, store and port.
+    pub fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
+        let bin = assert_cmd::cargo::cargo_bin("flinkops");
+        let child = Command::new(bin)
+            .args(["-v", "serve", "--spec"])
+            .arg(&self.spec)
+            .arg("--store")
+            .arg(&self.store)
+            .args(["--listen", &format!("127.0.0.1:{}", self.port), "--tick-secs", "1", "--token-file"])
+            .arg(&self.token_file)
+            .env("FLINKOPS_HOME", test_home())
+            .env_remove("FLINKOPS_TOKEN")
+            .env_remove("FLINK_HOME")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start flinkops serve");
+        let pid = child.id();
+        // If this test binary dies, the serve process goes too.
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!("while kill -0 {me} 2>/dev/null; do sleep 1; done; kill -9 {pid} 2>/dev/null", me = std::process::id()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        self.child = Some(child);
+        wait_for("serve to answer", Duration::from_secs(60), || self.try_get("/healthz"));
+    }
+
+    /// kill -9 of serve (a crash).
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait (a graceful stop).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+            let deadline = Instant::now() + Duration::from_secs(40);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn try_get(&self, path: &str) -> Option<Value> {
+        let out = Command::new("curl").args(["-sS", "--fail", "--max-time", "20", &format!("{}{path}", self.url)]).output().ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        serde_json::from_slice(&out.stdout).ok().or(Some(Value::Null))
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        self.try_get(path).unwrap_or_else(|| panic!("GET {path} failed; serve log:\n{}", self.log_tail()))
+    }
+
+    /// POST with (or without) the token: (HTTP status, body).
+    pub fn post(&self, path: &str, with_token: bool, body: Option<&str>) -> (u16, Value) {
+        let mut args = vec!["-sS".to_string(), "--max-time".into(), "330".into(), "-o".into(), "-".into(), "-w".into(), "\n%{http_code}".into(), "-X".into(), "POST".into()];
+        if with_token {
+            args.push("-H".into());
+            args.push("Authorization: Bearer it-token-0123456789".into());
+        }
+        if let Some(b) = body {
+            args.extend(["-H".into(), "Content-Type: application/json".into(), "--data".into(), b.to_string()]);
+        }
+        args.push(format!("{}{path}", self.url));
+        let out = Command::new("curl").args(&args).output().expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    pub fn job(&self, env: &str, job: &str) -> Value {
+        self.get(&format!("/api/v1/jobs/{env}/{job}"))
+    }
+
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    pub fn cluster_dir(&self) -> PathBuf {
+        test_home().join("clusters").join(&self.cluster)
+    }
+
+    pub fn pid_of(&self, role: &str) -> u32 {
+        std::fs::read_to_string(self.cluster_dir().join("pids").join(format!("{role}.pid"))).expect("pid file").trim().parse().expect("pid")
+    }
+
+    pub fn rest_url(&self) -> String {
+        let st: Value = serde_json::from_str(&std::fs::read_to_string(self.cluster_dir().join("cluster.json")).expect("cluster.json")).expect("json");
+        format!("http://127.0.0.1:{}", st["rest_port"])
+    }
+
+    /// The cluster's pids, for the watchdog.
+    fn cluster_watchdog(&self) {
+        let pids: Vec<String> = std::fs::read_dir(self.cluster_dir().join("pids")).into_iter().flatten().flatten().filter_map(|e| std::fs::read_to_string(e.path()).ok()).map(|s| s.trim().to_string()).collect();
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!("while kill -0 {me} 2>/dev/null; do sleep 1; done; kill -9 {p} 2>/dev/null", me = std::process::id(), p = pids.join(" ")))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = flinkops().args(["local", "down", "--name", &self.cluster, "--timeout", "20"]).output();
+    }
+}
+
+fn counting(rate: u32, extra: &str) -> String {
+    format!(
+        "{extra}CREATE TABLE src (k INT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '{rate}', 'fields.k.min' = '1', 'fields.k.max' = '50');\n\
+         CREATE TABLE snk (k INT, c BIGINT, s BIGINT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'blackhole');\n\
+         INSERT INTO snk SELECT k, COUNT(*), SUM(v) FROM src GROUP BY k;\n"
+    )
+}
+
+fn spec_yaml(platform: &str, job_extra: &str) -> String {
+    format!(
+        "platform: {platform}\n\
+         environments:\n\
+         \x20 dev:\n\
+         \x20   target: local\n\
+         \x20   flinkVersion: \"2.3\"\n\
+         \x20   taskManager: {{replicas: 1, memory: 1728m, slots: 4}}\n\
+         \x20   parallelism: 1\n\
+         \x20   stateBackend: hashmap\n\
+         \x20   checkpointing: {{interval: 2s, mode: exactly-once}}\n\
+         jobs:\n\
+         \x20 counter:\n\
+         \x20   sql: counter.sql\n\
+         {job_extra}"
+    )
+}
+
+fn intents_of(job: &Value) -> Vec<Value> {
+    job["intents"].as_array().cloned().unwrap_or_default()
+}
+
+fn newest_intent(job: &Value, kind: &str) -> Option<Value> {
+    intents_of(job).into_iter().find(|i| i["kind"] == kind)
+}
+
+fn running_with_checkpoint(s: &Serve) -> Option<Value> {
+    let j = s.job("dev", "counter");
+    (j["job"]["phase"] == "running" && j["job"]["last_checkpoint"].is_string()).then_some(j)
+}
+
+fn local_dir(path: &str) -> PathBuf {
+    PathBuf::from(path.trim_start_matches("file:").trim_start_matches("//"))
+}
+
+fn restored_from(s: &Serve, flink_job: &str) -> Value {
+    crate::support::http_get_json(&format!("{}/jobs/{flink_job}/checkpoints", s.rest_url()))["latest"]["restored"].clone()
+}
+
+#[test]
+fn serve_deploys_savepoints_upgrades_rolls_back_suspends_recovers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let platform = format!("it-serve-{}", std::process::id());
+    let spec = dir.path().join("flinkops.yaml");
+    std::fs::write(&spec, spec_yaml(&platform, "    upgradeHealthTimeout: 45s\n    savepoints: {interval: 6s, maxCount: 2}\n")).expect("spec");
+    let sql = dir.path().join("counter.sql");
+    std::fs::write(&sql, counting(200, "")).expect("sql");
+    let s = Serve::start(&spec, &format!("{platform}-dev"), dir.path());
+    let t0 = Instant::now();
+
+    // 1. Deploy: serve starts the local cluster and the job; it runs and checkpoints.
+    let j = wait_for("the job to run and checkpoint", Duration::from_secs(180), || running_with_checkpoint(&s));
+    s.cluster_watchdog();
+    println!("deployed and checkpointing after {:.1} s", t0.elapsed().as_secs_f64());
+    assert_eq!(j["job"]["running_version"], 1);
+    assert_eq!(newest_intent(&j, "deploy").expect("deploy intent")["state"], "done");
+
+    // 2. Periodic savepoints every 6 s, retention keeps 2: expired savepoints' files are gone.
+    let j = wait_for("3 periodic savepoints and a retention deletion", Duration::from_secs(120), || {
+        let j = s.job("dev", "counter");
+        let sps: Vec<Value> = j["snapshots"].as_array().cloned().unwrap_or_default();
+        let deleted = sps.iter().filter(|x| x["status"] == "deleted").count();
+        (sps.len() >= 3 && deleted >= 1).then_some(j)
+    });
+    let sps = j["snapshots"].as_array().cloned().unwrap_or_default();
+    let completed: Vec<&Value> = sps.iter().filter(|x| x["status"] == "completed").collect();
+    assert!(completed.len() <= 2, "retention keeps 2: {sps:#?}");
+    for x in &sps {
+        let d = local_dir(x["path"].as_str().expect("path"));
+        match x["status"].as_str() {
+            Some("deleted") => assert!(!d.exists(), "an expired savepoint's files are deleted: {}", d.display()),
+            Some("completed") => assert!(d.join("_metadata").is_file(), "a kept savepoint is intact: {}", d.display()),
+            other => panic!("unexpected status {other:?}"),
+        }
+    }
+    let deletions: Vec<Value> = intents_of(&j).into_iter().filter(|i| i["kind"] == "delete_snapshot").collect();
+    assert!(!deletions.is_empty() && deletions.iter().all(|i| i["state"] == "done"), "every deletion was an intent first: {deletions:#?}");
+
+    // 3. Unauthenticated and unknown: refused with a clear error, nothing changes.
+    let (code, body) = s.post("/api/v1/jobs/dev/counter/suspend", false, None);
+    assert_eq!(code, 401, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap_or("").contains("Bearer"), "{body}");
+    let (code, body) = s.post("/api/v1/jobs/dev/nope/suspend", true, None);
+    assert_eq!(code, 404, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap_or("").contains("dev/counter"), "names the known jobs: {body}");
+
+    // 4. Upgrade: stop with a savepoint, start version 2 from it.
+    std::fs::write(&sql, counting(300, "")).expect("v2");
+    let out = flinkops().args(["upgrade", "counter", "--env", "dev", "--server", &s.url, "--token-file"]).arg(&s.token_file).output().expect("upgrade");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("version 2"), "{}", String::from_utf8_lossy(&out.stdout));
+    let j = wait_for("the upgrade to finish", Duration::from_secs(180), || {
+        let j = s.job("dev", "counter");
+        (newest_intent(&j, "upgrade").is_some_and(|i| i["state"] != "pending") && j["job"]["phase"] == "running").then_some(j)
+    });
+    let up = newest_intent(&j, "upgrade").expect("upgrade");
+    assert_eq!(up["state"], "done", "{up:#}\n{}", s.log_tail());
+    let sp = up["payload"]["savepoint"].as_str().expect("the upgrade's savepoint").to_string();
+    assert_eq!(j["job"]["running_version"], 2);
+    let new_job = j["job"]["flink_job_id"].as_str().expect("job id").to_string();
+    let r = restored_from(&s, &new_job);
+    assert_eq!(r["is_savepoint"], true, "{r}");
+    assert_eq!(local_dir(r["external_path"].as_str().expect("path")), local_dir(&sp), "version 2 restored the upgrade's savepoint");
+    // Deploying the unchanged spec does nothing.
+    let out = flinkops().args(["deploy", "counter", "--env", "dev", "--server", &s.url, "--token-file"]).arg(&s.token_file).args(["-o", "json"]).output().expect("deploy");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["changed"], false, "{v}");
+
+    // 5. A failing upgrade (the new version fails at run time, restarts disabled) is rolled back
+    //    to version 2 from the same savepoint; a conflicting command meanwhile is refused.
+    std::fs::write(&sql, counting(300, "SET 'restart-strategy.type' = 'none';\n").replace("SUM(v)", "SUM(CAST(CAST(v AS STRING) || 'x' AS BIGINT))")).expect("v3");
+    let (code, body) = s.post("/api/v1/jobs/dev/counter/upgrade", true, None);
+    assert_eq!(code, 200, "{body}");
+    wait_for("the failing upgrade to start", Duration::from_secs(60), || {
+        let j = s.job("dev", "counter");
+        (j["job"]["pending"] == "upgrade").then_some(())
+    });
+    let (code, body) = s.post("/api/v1/jobs/dev/counter/suspend", true, None);
+    assert_eq!(code, 409, "a second action while the upgrade runs is a conflict: {body}");
+    assert!(body["error"]["message"].as_str().unwrap_or("").contains("upgrade"), "{body}");
+    let j = wait_for("the failing upgrade to roll back", Duration::from_secs(240), || {
+        let j = s.job("dev", "counter");
+        newest_intent(&j, "upgrade").filter(|i| i["state"] != "pending").map(|_| j)
+    });
+    let up = newest_intent(&j, "upgrade").expect("upgrade");
+    assert_eq!(up["state"], "rolled_back", "{up:#}\n{}", s.log_tail());
+    let rb_sp = up["payload"]["savepoint"].as_str().expect("savepoint").to_string();
+    let j = wait_for("version 2 to run again", Duration::from_secs(120), || running_with_checkpoint(&s));
+    assert_eq!(j["job"]["running_version"], 2, "back on version 2");
+    let back = j["job"]["flink_job_id"].as_str().expect("id").to_string();
+    let r = restored_from(&s, &back);
+    assert_eq!(local_dir(r["external_path"].as_str().expect("path")), local_dir(&rb_sp), "the rollback restored the same savepoint");
+    assert!(local_dir(&rb_sp).join("_metadata").is_file(), "the upgrade's savepoint is kept");
+    let alerts = s.get("/api/v1/alerts");
+    assert!(alerts["alerts"].as_array().expect("alerts").iter().any(|a| a["rule"] == "FlinkopsActionNeeded" && a["summary"].as_str().unwrap_or("").contains("rolled back")), "{alerts:#}");
+
+    // 6. Suspend (stop with a savepoint) and resume from exactly that savepoint.
+    let (code, body) = s.post("/api/v1/jobs/dev/counter/suspend", true, None);
+    assert_eq!(code, 200, "{body}");
+    let j = wait_for("the job to be suspended", Duration::from_secs(120), || {
+        let j = s.job("dev", "counter");
+        (j["job"]["phase"] == "suspended").then_some(j)
+    });
+    let susp = newest_intent(&j, "suspend").expect("suspend intent");
+    let susp_sp = susp["payload"]["savepoint"].as_str().expect("suspend savepoint").to_string();
+    let (code, body) = s.post("/api/v1/jobs/dev/counter/resume", true, None);
+    assert_eq!(code, 200, "{body}");
+    let j = wait_for("the job to resume", Duration::from_secs(120), || running_with_checkpoint(&s).filter(|j| j["job"]["flink_job_id"] != back.as_str()));
+    let resumed = j["job"]["flink_job_id"].as_str().expect("id").to_string();
+    let r = restored_from(&s, &resumed);
+    assert_eq!(local_dir(r["external_path"].as_str().expect("path")), local_dir(&susp_sp), "resumed from the suspend savepoint");
+
+    // 7. kill -9 of the JobManager: serve restarts it and restores the job from its latest
+    //    retained checkpoint, with no one acting.
+    let before = wait_for("a checkpoint of the resumed job", Duration::from_secs(60), || {
+        let j = s.job("dev", "counter");
+        j["job"]["last_checkpoint"].as_str().filter(|p| p.contains(&resumed)).map(str::to_string)
+    });
+    let killed_at = Instant::now();
+    let jm = s.pid_of("jobmanager");
+    assert!(Command::new("kill").args(["-9", &jm.to_string()]).status().expect("kill").success());
+    let j = wait_for("recovery after the JobManager kill", Duration::from_secs(180), || {
+        running_with_checkpoint(&s).filter(|j| j["job"]["flink_job_id"] != resumed.as_str() && j["job"]["flink_job_id"].is_string())
+    });
+    let recovered = j["job"]["flink_job_id"].as_str().expect("id").to_string();
+    let r = restored_from(&s, &recovered);
+    assert_eq!(r["is_savepoint"], false, "restored from a retained checkpoint: {r}");
+    let path = r["external_path"].as_str().expect("path").to_string();
+    assert!(path.contains(&resumed) && path.contains("chk-"), "restored from the killed job's checkpoint {path} (latest seen before the kill: {before})");
+    let rec = newest_intent(&j, "recover").expect("recover intent");
+    assert_eq!(rec["state"], "done");
+    println!("JobManager kill -9 → running and checkpointing again in {:.1} s", killed_at.elapsed().as_secs_f64());
+    let m = Command::new("curl").args(["-sS", &format!("{}/metrics", s.url)]).output().expect("metrics");
+    let metrics = String::from_utf8_lossy(&m.stdout);
+    assert!(metrics.contains("flinkops_recoveries_total 1"), "{metrics}");
+    assert!(metrics.contains("flinkops_local_process_restarts_total{env=\"dev\",process=\"JobManager\"} 1"), "{metrics}");
+}

@@ -1,0 +1,3 @@
+//! flinkops-notify: health-rule evaluation and alert notification channels (work in progress).
+pub mod health;
+mod time;

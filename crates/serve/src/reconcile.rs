@@ -1,0 +1,684 @@
+//! The imperative shell around `flinkops_control::lifecycle::plan`: one reconcile step of one
+//! managed job observes Flink, reads the facts from the store, asks the pure planner what to do
+//! and performs the actions — each destructive one recorded as intent in the store first.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use flinkops_control::lifecycle::plan::{flink_job_name, parse_flink_job_name};
+use flinkops_control::lifecycle::{self, Action, Desired, Facts, JobStatus, LiveJob, Observed, PendingIntent, Phase, RestoreKind, RestoreSource, UpgradeIntent, VersionRef};
+use flinkops_control::recovery::{self, Backoff, CircuitBreaker};
+use flinkops_control::retention::{self, RetentionPolicy};
+use flinkops_control::store::{IntentKind, IntentState, NewIntent, ObservedJob, Snapshot, SnapshotKind, SnapshotStatus, Store, now_ms};
+use flinkops_local::submit::{self, SubmitOptions};
+use flinkops_rest::{FlinkClient, JobId};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::env::EnvRuntime;
+use crate::model::{ManagedJob, Program, RuntimeSpec};
+use crate::state::Shared;
+use crate::{Error, Result};
+
+/// Durable per-job keys in the store (`job_meta`).
+pub mod meta {
+    /// `true` while a person has suspended the job.
+    pub const SUSPENDED: &str = "suspended";
+    /// A [`super::VersionRef`] the job is pinned to (a rollback); cleared by a changed spec.
+    pub const PINNED: &str = "pinned";
+    /// The [`super::VersionRef`] that last ran (the rollback and recovery target).
+    pub const DEPLOYED: &str = "deployed";
+    /// A [`super::RestoreSource`] a person asked to restore from.
+    pub const RESTORE_FROM: &str = "restore_from";
+    /// The [`super::RecoveryState`].
+    pub const RECOVERY: &str = "recovery";
+    /// The newest Flink job id of the managed job (where its retained checkpoints are).
+    pub const LAST_FLINK_JOB: &str = "last_flink_job";
+    /// When the last periodic savepoint was taken (epoch ms).
+    pub const LAST_PERIODIC_SAVEPOINT: &str = "last_periodic_savepoint";
+}
+
+/// Automatic recovery's memory: attempts, backoff and the circuit breaker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryState {
+    pub attempt: u32,
+    pub next_at_ms: Option<i64>,
+    pub breaker: CircuitBreaker,
+    /// The Flink job id of the last recovery (its first completed checkpoint resets the count).
+    pub recovered_job: Option<String>,
+}
+
+impl Default for RecoveryState {
+    fn default() -> Self {
+        RecoveryState { attempt: 0, next_at_ms: None, breaker: CircuitBreaker::new(BREAKER_THRESHOLD, BREAKER_WINDOW_MS), recovered_job: None }
+    }
+}
+
+/// Recoveries in this window that never reached a completed checkpoint open the breaker.
+pub const BREAKER_THRESHOLD: usize = 5;
+pub const BREAKER_WINDOW_MS: i64 = 30 * 60_000;
+/// Backoff between recoveries.
+pub const BACKOFF: Backoff = Backoff { initial_ms: 2_000, max_ms: 120_000, multiplier: 2.0, jitter: 0.2 };
+
+/// How long savepoint and stop operations may take.
+const SAVEPOINT_DEADLINE: Duration = Duration::from_secs(300);
+
+/// What one reconcile step saw and did, for the status API.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct StepReport {
+    pub at_ms: i64,
+    pub phase: String,
+    pub actions: Vec<String>,
+    pub waiting: Option<String>,
+    pub error: Option<String>,
+}
+
+async fn meta_get<T: for<'de> Deserialize<'de>>(shared: &Shared, job: &str, key: &str) -> Result<Option<T>> {
+    match shared.store.meta(job, key).await? {
+        None => Ok(None),
+        Some(v) => serde_json::from_value(v).map(Some).map_err(|e| Error::Corrupt(format!("stored setting {job}/{key}: {e}"))),
+    }
+}
+
+async fn meta_put<T: Serialize>(shared: &Shared, job: &str, key: &str, value: Option<&T>) -> Result<()> {
+    let v = value.map(|v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null));
+    shared.store.put_meta(job, key, v.as_ref(), now_ms()).await?;
+    Ok(())
+}
+
+/// Reads what is on the cluster for `job` (Flink jobs named `<job>@<hash>`), newest first.
+pub async fn observe(client: Option<&FlinkClient>, job: &str) -> Observed {
+    let Some(client) = client else { return Observed { cluster_reachable: false, jobs: vec![] } };
+    let overview = match client.jobs_overview().await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::debug!(%job, "cluster not reachable: {e}");
+            return Observed { cluster_reachable: false, jobs: vec![] };
+        }
+    };
+    let mut ours: Vec<_> = overview.jobs.into_iter().filter(|j| parse_flink_job_name(&j.name).is_some_and(|(n, _)| n == job)).collect();
+    ours.sort_by_key(|j| std::cmp::Reverse(j.start_time));
+    let now = now_ms();
+    let mut jobs = Vec::new();
+    for (i, j) in ours.iter().enumerate() {
+        let status = JobStatus::from_flink(j.state.as_str());
+        let mut live = LiveJob {
+            flink_job_id: j.jid.as_str().to_string(),
+            spec_hash: parse_flink_job_name(&j.name).map(|(_, h)| h.to_string()),
+            status,
+            completed_checkpoints: 0,
+            last_checkpoint_age_ms: None,
+            savepoint: None,
+        };
+        // Checkpoint statistics of the newest few (the active one and the one an upgrade stopped).
+        if i < 3
+            && let Ok(cp) = client.checkpoints(&j.jid).await
+        {
+            live.completed_checkpoints = cp.counts.completed;
+            live.last_checkpoint_age_ms = cp.latest.completed.as_ref().map(|c| now - c.latest_ack_timestamp.max(c.trigger_timestamp));
+            live.savepoint = cp.latest.savepoint.as_ref().and_then(|s| s.external_path.clone());
+        }
+        jobs.push(live);
+    }
+    Observed { cluster_reachable: true, jobs }
+}
+
+/// The version (number and hash) of the job's spec with this hash prefix, if stored.
+async fn version_of_hash(shared: &Shared, key: &str, hash: &str) -> Result<Option<VersionRef>> {
+    let versions = shared.store.spec_versions(key).await?;
+    Ok(versions.iter().rev().find(|v| lifecycle::plan::same_spec(Some(hash), &v.spec_hash)).map(|v| VersionRef { version: v.version, spec_hash: v.spec_hash.clone() }))
+}
+
+/// One reconcile step. Returns when to reconcile again.
+pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Result<(Duration, StepReport)> {
+    let key = mj.key.as_str();
+    let now = now_ms();
+    let mut report = StepReport { at_ms: now, ..Default::default() };
+    let Some(latest) = shared.store.latest_spec(key).await? else {
+        return Err(Error::NotFound(format!("no spec version stored for {key}")));
+    };
+    let pinned: Option<VersionRef> = meta_get(shared, key, meta::PINNED).await?;
+    let version = pinned.unwrap_or(VersionRef { version: latest.version, spec_hash: latest.spec_hash.clone() });
+    let suspended = meta_get::<bool>(shared, key, meta::SUSPENDED).await?.unwrap_or(false);
+    let desired = Desired { job: key.to_string(), version: version.clone(), suspended };
+
+    let client = env.client().await;
+    let observed = observe(client.as_ref(), &mj.job).await;
+    let mut recovery_state: RecoveryState = meta_get(shared, key, meta::RECOVERY).await?.unwrap_or_default();
+    let mut deployed: Option<VersionRef> = meta_get(shared, key, meta::DEPLOYED).await?;
+
+    // What runs tells which version last ran, and whether a recovery has paid off.
+    if let Some(active) = observed.active().filter(|j| j.status == JobStatus::Running) {
+        meta_put(shared, key, meta::LAST_FLINK_JOB, Some(&active.flink_job_id)).await?;
+        if let Some(h) = &active.spec_hash
+            && let Some(v) = version_of_hash(shared, key, h).await?
+            && deployed.as_ref() != Some(&v)
+        {
+            meta_put(shared, key, meta::DEPLOYED, Some(&v)).await?;
+            deployed = Some(v);
+        }
+        if active.completed_checkpoints >= 1 && (recovery_state.attempt > 0 || recovery_state.breaker.recent_failures(now) > 0) && !recovery_state.breaker.is_open() {
+            recovery_state.attempt = 0;
+            recovery_state.next_at_ms = None;
+            recovery_state.breaker.record_success();
+            meta_put(shared, key, meta::RECOVERY, Some(&recovery_state)).await?;
+        }
+    } else if let Some(newest) = observed.jobs.first() {
+        meta_put(shared, key, meta::LAST_FLINK_JOB, Some(&newest.flink_job_id)).await?;
+    }
+
+    let pending = pending_intent(shared, key).await?;
+    let snapshots = shared.store.snapshots(key).await?;
+    let last_flink_job: Option<String> = meta_get(shared, key, meta::LAST_FLINK_JOB).await?;
+    let selection = match (env.checkpoint_dir(), &last_flink_job) {
+        (Some(dir), Some(id)) => recovery::select_for_job(&dir, id, &snapshots)?,
+        _ => recovery::select_source(&[], &snapshots, &[]),
+    };
+    let facts = Facts {
+        now_ms: now,
+        pending,
+        deployed: deployed.clone(),
+        recovery_source: selection.source.clone(),
+        breaker_open: recovery_state.breaker.is_open(),
+        next_recovery_at_ms: recovery_state.next_at_ms,
+        checkpoint_stale_after_ms: mj.checkpoint_stale_after_ms,
+        upgrade_health_timeout_ms: mj.upgrade_health_timeout_ms,
+    };
+
+    // A person asked to restore from a given checkpoint or savepoint.
+    let requested: Option<RestoreSource> = meta_get(shared, key, meta::RESTORE_FROM).await?;
+    let by_person = requested.is_some() && facts.pending.is_none() && observed.cluster_reachable;
+    let actions = match requested {
+        Some(source) if by_person => {
+            meta_put::<RestoreSource>(shared, key, meta::RESTORE_FROM, None).await?;
+            let target = deployed.clone().unwrap_or(version.clone());
+            vec![Action::Recover { version: target, source, cancel_first: observed.active().map(|j| j.flink_job_id.clone()) }]
+        }
+        _ => lifecycle::plan(&desired, &observed, &facts),
+    };
+
+    let mut requeue = shared.tick;
+    for action in actions {
+        let name = action_name(&action);
+        if !matches!(action, Action::Wait { .. }) {
+            report.actions.push(name.clone());
+        }
+        match execute(shared, mj, env, client.as_ref(), by_person, &mut recovery_state, &selection, action).await? {
+            Step::Continue => {}
+            Step::WaitUntil(d) => {
+                requeue = requeue.min(d);
+            }
+            Step::Waiting(why) => report.waiting = Some(why),
+        }
+        if name != "wait" {
+            shared.metrics.action(&name, "ok");
+        }
+    }
+
+    // Periodic savepoints and retention, when nothing else is going on.
+    if report.actions.is_empty() && !suspended {
+        periodic_savepoint(shared, mj, env, client.as_ref(), &observed).await?;
+    }
+
+    // Record what was observed.
+    let after = observe(client.as_ref(), &mj.job).await;
+    let phase = phase_of(shared, key, &after, suspended, &recovery_state).await?;
+    report.phase = phase.as_str().to_string();
+    store_observed(shared, mj, client.as_ref(), &after, phase).await?;
+    if !report.actions.is_empty() {
+        requeue = Duration::from_millis(500);
+    }
+    Ok((requeue, report))
+}
+
+/// The job's pending exclusive intent, as the planner wants it.
+async fn pending_intent(shared: &Shared, key: &str) -> Result<Option<PendingIntent>> {
+    let pending = shared.store.pending_intents(Some(key)).await?;
+    let Some(i) = pending.into_iter().find(|i| i.kind.is_exclusive()) else { return Ok(None) };
+    Ok(Some(match i.kind {
+        IntentKind::Upgrade => PendingIntent::Upgrade { id: i.id, intent: UpgradeIntent::from_json(&i.payload)? },
+        kind => PendingIntent::Other { id: i.id, kind },
+    }))
+}
+
+enum Step {
+    Continue,
+    WaitUntil(Duration),
+    Waiting(String),
+}
+
+fn action_name(a: &Action) -> String {
+    match a {
+        Action::Wait { .. } => "wait",
+        Action::Deploy { .. } => "deploy",
+        Action::BeginUpgrade(_) => "begin_upgrade",
+        Action::StopWithSavepoint { .. } => "stop_with_savepoint",
+        Action::Submit { rollback: false, .. } => "submit",
+        Action::Submit { rollback: true, .. } => "submit_rollback",
+        Action::AwaitHealthy { .. } => "await_healthy",
+        Action::StartRollback { .. } => "start_rollback",
+        Action::Cancel { .. } => "cancel",
+        Action::Recover { .. } => "recover",
+        Action::Suspend { .. } => "suspend",
+        Action::FinishIntent { .. } => "finish_intent",
+        Action::Alert { .. } => "alert",
+    }
+    .to_string()
+}
+
+fn job_id(id: &str) -> Result<JobId> {
+    id.parse::<JobId>().map_err(|e| Error::Corrupt(format!("`{id}` is not a Flink job id: {e}")))
+}
+
+fn need_client(client: Option<&FlinkClient>) -> Result<&FlinkClient> {
+    client.ok_or_else(|| Error::Input("the environment's cluster is not known yet".into()))
+}
+
+/// Submits `version` of the job (from a savepoint or checkpoint when given).
+pub async fn submit_version(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, client: &FlinkClient, version: &VersionRef, from: Option<&str>) -> Result<String> {
+    let sv = shared.store.spec_version(&mj.key, version.version).await?.ok_or_else(|| Error::NotFound(format!("version {} of {}", version.version, mj.key)))?;
+    let rt = RuntimeSpec::from_json(&sv.spec)?;
+    let name = flink_job_name(&mj.job, &sv.spec_hash);
+    let mut conf: BTreeMap<String, String> = rt.config.clone();
+    conf.insert("pipeline.name".into(), name.clone());
+    let opts = SubmitOptions { parallelism: Some(rt.parallelism), from_savepoint: from.map(str::to_string), allow_non_restored_state: false, flink_configuration: conf.clone() };
+    let home = env.home().clone();
+    let id = match &rt.program {
+        Program::Sql { script } => {
+            // SET statements shape the job the runner builds. The spec's job configuration
+            // comes first (the script's own SETs may refine it); the job name comes last, so
+            // that it wins: observation finds the job by it.
+            let set = |k: &str, v: &str| format!("SET '{}' = '{}';\n", k.replace('\'', "''"), v.replace('\'', "''"));
+            let mut text = String::new();
+            for (k, v) in conf.iter().filter(|(k, _)| k.as_str() != "pipeline.name") {
+                text.push_str(&set(k, v));
+            }
+            text.push_str(script);
+            text.push_str("\n;\n");
+            text.push_str(&set("pipeline.name", &name));
+            let dist = tokio::task::block_in_place(|| env.dist())?;
+            let java = flinkops_local::java::Java::find()?;
+            submit::submit(client, &home, Some(&dist), Some(&java), submit::Program::Sql { script: text }, &opts).await?
+        }
+        Program::Jar { path, entry_class, args } => {
+            let p = std::path::PathBuf::from(path);
+            submit::submit(client, &home, None, None, submit::Program::Jar { path: &p, entry_class: entry_class.clone(), args: args.clone() }, &opts).await?
+        }
+    };
+    tracing::info!(job = %mj.key, flink_job = %id, version = version.version, from = ?from, "submitted");
+    Ok(id.as_str().to_string())
+}
+
+async fn record_savepoint(shared: &Shared, mj: &ManagedJob, flink_job: &str, path: &str, protected: bool) -> Result<()> {
+    shared
+        .store
+        .record_snapshot(&Snapshot {
+            id: 0,
+            path: path.to_string(),
+            kind: SnapshotKind::Savepoint,
+            job: mj.key.clone(),
+            flink_job_id: Some(flink_job.to_string()),
+            created_at: now_ms(),
+            status: SnapshotStatus::Completed,
+            size_bytes: local_size(path),
+            protected,
+        })
+        .await?;
+    Ok(())
+}
+
+fn local_size(path: &str) -> Option<i64> {
+    let dir = path.strip_prefix("file:").map(|p| p.trim_start_matches("//"))?;
+    let dir = if dir.starts_with('/') { dir.to_string() } else { format!("/{dir}") };
+    let mut total = 0i64;
+    for e in std::fs::read_dir(&dir).ok()?.flatten() {
+        total += e.metadata().map(|m| i64::try_from(m.len()).unwrap_or(0)).unwrap_or(0);
+    }
+    Some(total)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    shared: &Shared,
+    mj: &ManagedJob,
+    env: &EnvRuntime,
+    client: Option<&FlinkClient>,
+    by_person: bool,
+    recovery_state: &mut RecoveryState,
+    selection: &recovery::Selection,
+    action: Action,
+) -> Result<Step> {
+    let key = mj.key.as_str();
+    let store = &shared.store;
+    let intent = |kind: IntentKind, reason: String, payload: serde_json::Value| NewIntent { job: key.to_string(), kind, reason, payload, created_at: now_ms() };
+    match action {
+        Action::Wait { why, until_ms } => {
+            let d = until_ms.map(|u| Duration::from_millis(u64::try_from((u - now_ms()).max(100)).unwrap_or(100)));
+            return Ok(match d {
+                Some(d) => Step::WaitUntil(d),
+                None => Step::Waiting(why),
+            });
+        }
+        Action::Deploy { version } => {
+            let client = need_client(client)?;
+            let i = store.begin_intent(&intent(IntentKind::Deploy, "first deployment of the job".into(), json!({"version": version}))).await?;
+            match submit_version(shared, mj, env, client, &version, None).await {
+                Ok(id) => {
+                    store.update_intent_payload(i.id, &json!({"version": version, "flink_job_id": id})).await?;
+                    // From now on the job counts as deployed: if it is not seen running, the
+                    // planner recovers it (or alerts) instead of deploying it again.
+                    meta_put(shared, key, meta::DEPLOYED, Some(&version)).await?;
+                    meta_put(shared, key, meta::LAST_FLINK_JOB, Some(&id)).await?;
+                    store.finish_intent(i.id, IntentState::Done, None, now_ms()).await?;
+                }
+                Err(e) => {
+                    store.finish_intent(i.id, IntentState::Failed, Some(&e.to_string()), now_ms()).await?;
+                    return Err(e);
+                }
+            }
+        }
+        Action::BeginUpgrade(u) => {
+            // Recorded before the job is touched: a crash from here on resumes from the store.
+            store.begin_intent(&intent(IntentKind::Upgrade, format!("spec changed: version {} → {}", u.from.version, u.to.version), u.to_json())).await?;
+        }
+        Action::StopWithSavepoint { flink_job_id } => {
+            let client = need_client(client)?;
+            let Some(PendingIntent::Upgrade { id, mut intent }) = pending_intent(shared, key).await? else {
+                return Err(Error::Corrupt(format!("{key}: stop-with-savepoint without a pending upgrade")));
+            };
+            let sp = client.stop_with_savepoint(&job_id(&flink_job_id)?, env.savepoint_dir().as_deref(), false, SAVEPOINT_DEADLINE).await;
+            match sp {
+                Ok(sp) => {
+                    intent.savepoint = Some(sp.as_str().to_string());
+                    store.update_intent_payload(id, &intent.to_json()).await?;
+                    record_savepoint(shared, mj, &flink_job_id, sp.as_str(), false).await?;
+                    shared.metrics.savepoint("upgrade", "ok");
+                }
+                Err(e) => {
+                    // The job keeps running; the upgrade ends here and nothing changed.
+                    store.finish_intent(id, IntentState::Failed, Some(&format!("stop-with-savepoint failed: {e}")), now_ms()).await?;
+                    shared.metrics.savepoint("upgrade", "failed");
+                    return Err(e.into());
+                }
+            }
+        }
+        Action::Submit { version, from_savepoint, rollback } => {
+            let client = need_client(client)?;
+            let Some(PendingIntent::Upgrade { id, mut intent }) = pending_intent(shared, key).await? else {
+                return Err(Error::Corrupt(format!("{key}: submit without a pending upgrade")));
+            };
+            if intent.savepoint.is_none() {
+                intent.savepoint = Some(from_savepoint.clone());
+            }
+            if rollback {
+                intent.rollback_attempts += 1;
+            } else {
+                intent.submit_attempts += 1;
+            }
+            store.update_intent_payload(id, &intent.to_json()).await?;
+            match submit_version(shared, mj, env, client, &version, Some(&from_savepoint)).await {
+                Ok(new_id) => {
+                    if !rollback {
+                        intent.new_flink_job = Some(new_id.clone());
+                        intent.deadline_ms = Some(now_ms() + intent.health_timeout_ms);
+                        store.update_intent_payload(id, &intent.to_json()).await?;
+                    }
+                    meta_put(shared, key, meta::LAST_FLINK_JOB, Some(&new_id)).await?;
+                }
+                Err(e) => {
+                    tracing::warn!(job = %key, "submitting version {} failed: {e}", version.version);
+                    if !rollback {
+                        shared.metrics.action("submit", "failed");
+                    }
+                    // Not an error of the loop: the next plan rolls back (or retries the rollback).
+                }
+            }
+        }
+        Action::AwaitHealthy { flink_job_id, deadline_ms } => {
+            if let Some(PendingIntent::Upgrade { id, mut intent }) = pending_intent(shared, key).await?
+                && (intent.new_flink_job.is_none() || intent.deadline_ms.is_none())
+            {
+                intent.new_flink_job = Some(flink_job_id);
+                intent.deadline_ms = Some(deadline_ms);
+                store.update_intent_payload(id, &intent.to_json()).await?;
+            }
+            return Ok(Step::Waiting("waiting for the new version to run and complete a checkpoint".into()));
+        }
+        Action::StartRollback { reason } => {
+            let Some(PendingIntent::Upgrade { id, mut intent }) = pending_intent(shared, key).await? else {
+                return Err(Error::Corrupt(format!("{key}: rollback without a pending upgrade")));
+            };
+            tracing::warn!(job = %key, "rolling back: {reason}");
+            intent.rolling_back = true;
+            intent.rollback_reason = Some(reason);
+            store.update_intent_payload(id, &intent.to_json()).await?;
+        }
+        Action::Cancel { flink_job_id } => {
+            let client = need_client(client)?;
+            client.cancel(&job_id(&flink_job_id)?).await?;
+            let _ = client.wait_until_terminal(&job_id(&flink_job_id)?, Duration::from_secs(60)).await;
+        }
+        Action::Recover { version, source, cancel_first } => {
+            let client = need_client(client)?;
+            let reason = match source.kind {
+                RestoreKind::Checkpoint => format!("restore from retained checkpoint {}", source.path),
+                RestoreKind::Savepoint => format!("restore from savepoint {}", source.path),
+            };
+            let rejected: Vec<serde_json::Value> = selection.rejected.iter().map(|r| json!({"path": r.path, "problem": r.problem.to_string()})).collect();
+            let reason = if by_person { format!("requested by a person: {reason}") } else { reason };
+            let i = store
+                .begin_intent(&intent(IntentKind::Recover, reason, json!({"source": source, "version": version, "cancel_first": cancel_first, "rejected": rejected, "attempt": recovery_state.attempt + 1, "requested": by_person})))
+                .await?;
+            let now = now_ms();
+            // Automatic recoveries count towards backoff and the circuit breaker; a restore a
+            // person asked for does not.
+            let opened = if by_person {
+                false
+            } else {
+                shared.metrics.recovery();
+                recovery_state.attempt += 1;
+                recovery_state.next_at_ms = Some(now + BACKOFF.random_delay_ms(recovery_state.attempt - 1));
+                recovery_state.breaker.record_failure(now)
+            };
+            let result = async {
+                if let Some(id) = &cancel_first {
+                    let jid = job_id(id)?;
+                    if let Err(e) = client.cancel(&jid).await {
+                        tracing::warn!(job = %key, "cancelling the stuck job {id} failed: {e}");
+                    }
+                    let _ = client.wait_until_terminal(&jid, Duration::from_secs(60)).await;
+                }
+                submit_version(shared, mj, env, client, &version, Some(&source.path)).await
+            }
+            .await;
+            match result {
+                Ok(new_id) => {
+                    recovery_state.recovered_job = Some(new_id.clone());
+                    meta_put(shared, key, meta::LAST_FLINK_JOB, Some(&new_id)).await?;
+                    store.finish_intent(i.id, IntentState::Done, None, now_ms()).await?;
+                }
+                Err(e) => {
+                    store.finish_intent(i.id, IntentState::Failed, Some(&e.to_string()), now_ms()).await?;
+                    meta_put(shared, key, meta::RECOVERY, Some(&*recovery_state)).await?;
+                    return Err(e);
+                }
+            }
+            meta_put(shared, key, meta::RECOVERY, Some(&*recovery_state)).await?;
+            if opened {
+                shared.raise_action_needed(mj, &format!("{} recoveries of {key} within {} min did not bring it back; recoveries stop until someone acts (`flinkops resume {} --env {}`)", recovery_state.breaker.recent_failures(now), BREAKER_WINDOW_MS / 60_000, mj.job, mj.env)).await;
+            }
+        }
+        Action::Suspend { flink_job_id } => {
+            let client = need_client(client)?;
+            let i = store.begin_intent(&intent(IntentKind::Suspend, "suspended by a person".into(), json!({"flink_job_id": flink_job_id}))).await?;
+            match client.stop_with_savepoint(&job_id(&flink_job_id)?, env.savepoint_dir().as_deref(), false, SAVEPOINT_DEADLINE).await {
+                Ok(sp) => {
+                    record_savepoint(shared, mj, &flink_job_id, sp.as_str(), false).await?;
+                    store.update_intent_payload(i.id, &json!({"flink_job_id": flink_job_id, "savepoint": sp.as_str()})).await?;
+                    store.finish_intent(i.id, IntentState::Done, None, now_ms()).await?;
+                    // Resuming restores from exactly this savepoint.
+                    meta_put(shared, key, meta::RESTORE_FROM, None::<&RestoreSource>).await?;
+                    shared.store.put_meta(key, "suspend_savepoint", Some(&json!(sp.as_str())), now_ms()).await?;
+                }
+                Err(e) => {
+                    store.finish_intent(i.id, IntentState::Failed, Some(&e.to_string()), now_ms()).await?;
+                    return Err(e.into());
+                }
+            }
+        }
+        Action::FinishIntent { id, state, reason } => {
+            let error = (state != IntentState::Done).then_some(reason.as_str());
+            let done = store.finish_intent(id, state, error, now_ms()).await?;
+            tracing::info!(job = %key, intent = id, kind = %done.kind, %state, "{reason}");
+            if done.kind == IntentKind::Upgrade {
+                let u = UpgradeIntent::from_json(&done.payload)?;
+                let ran = match state {
+                    IntentState::Done => Some(u.to.clone()),
+                    IntentState::RolledBack => Some(u.from.clone()),
+                    _ => None,
+                };
+                if let Some(v) = ran {
+                    meta_put(shared, key, meta::DEPLOYED, Some(&v)).await?;
+                }
+                if state == IntentState::RolledBack {
+                    // Stay on the previous version until the spec changes again.
+                    meta_put(shared, key, meta::PINNED, Some(&u.from)).await?;
+                    shared.raise_action_needed(mj, &format!("upgrade of {key} to version {} was rolled back: {reason}", u.to.version)).await;
+                }
+                shared.metrics.action("upgrade", state.as_str());
+            }
+        }
+        Action::Alert { summary } => {
+            shared.raise_action_needed(mj, &summary).await;
+            return Ok(Step::Waiting(summary));
+        }
+    }
+    Ok(Step::Continue)
+}
+
+/// Takes a periodic savepoint when one is due, then enforces retention.
+async fn periodic_savepoint(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, client: Option<&FlinkClient>, observed: &Observed) -> Result<()> {
+    let Some(policy) = &mj.savepoints else { return Ok(()) };
+    let Some(interval) = policy.interval_ms else { return Ok(()) };
+    let (Some(client), Some(active)) = (client, observed.active()) else { return Ok(()) };
+    if active.status != JobStatus::Running {
+        return Ok(());
+    }
+    let now = now_ms();
+    let last: Option<i64> = meta_get(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT).await?;
+    if last.is_some_and(|t| now - t < interval) {
+        return Ok(());
+    }
+    if last.is_none() {
+        // The first interval starts now (not at once after a deployment).
+        meta_put(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT, Some(&now)).await?;
+        return Ok(());
+    }
+    take_savepoint(shared, mj, env, client, &active.flink_job_id, "periodic savepoint").await?;
+    meta_put(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT, Some(&now_ms())).await?;
+    Ok(())
+}
+
+/// Triggers a savepoint of the running job, records it (intent, catalog) and enforces retention.
+pub async fn take_savepoint(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, client: &FlinkClient, flink_job_id: &str, reason: &str) -> Result<String> {
+    let store = &shared.store;
+    let i = store
+        .begin_intent(&NewIntent { job: mj.key.clone(), kind: IntentKind::Savepoint, reason: reason.into(), payload: json!({"flink_job_id": flink_job_id}), created_at: now_ms() })
+        .await?;
+    match client.savepoint(&job_id(flink_job_id)?, env.savepoint_dir().as_deref(), SAVEPOINT_DEADLINE).await {
+        Ok(sp) => {
+            record_savepoint(shared, mj, flink_job_id, sp.as_str(), false).await?;
+            store.update_intent_payload(i.id, &json!({"flink_job_id": flink_job_id, "savepoint": sp.as_str()})).await?;
+            store.finish_intent(i.id, IntentState::Done, None, now_ms()).await?;
+            shared.metrics.savepoint("periodic", "ok");
+            if let Some(p) = &mj.savepoints {
+                let policy = RetentionPolicy { max_count: p.max_count, max_age_ms: p.max_age_ms };
+                let r = retention::enforce(store, &mj.key, &policy, now_ms()).await?;
+                for (path, err) in &r.failed {
+                    tracing::warn!(job = %mj.key, %path, "retention could not delete a savepoint: {err}");
+                }
+                shared.metrics.retention(r.deleted.len() as u64, r.failed.len() as u64);
+            }
+            Ok(sp.as_str().to_string())
+        }
+        Err(e) => {
+            store.finish_intent(i.id, IntentState::Failed, Some(&e.to_string()), now_ms()).await?;
+            shared.metrics.savepoint("periodic", "failed");
+            Err(e.into())
+        }
+    }
+}
+
+async fn phase_of(shared: &Shared, key: &str, observed: &Observed, suspended: bool, rs: &RecoveryState) -> Result<Phase> {
+    if let Some(p) = pending_intent(shared, key).await? {
+        return Ok(match p {
+            PendingIntent::Upgrade { intent, .. } if intent.rolling_back => Phase::RollingBack,
+            PendingIntent::Upgrade { .. } => Phase::Upgrading,
+            PendingIntent::Other { kind: IntentKind::Recover, .. } => Phase::Recovering,
+            PendingIntent::Other { kind: IntentKind::Suspend, .. } => Phase::Savepointing,
+            PendingIntent::Other { .. } => Phase::Deploying,
+        });
+    }
+    if rs.breaker.is_open() {
+        return Ok(Phase::Failed);
+    }
+    Ok(match observed.active() {
+        Some(j) if j.status == JobStatus::Running => Phase::Running,
+        Some(_) if rs.attempt > 0 => Phase::Recovering,
+        Some(_) => Phase::Deploying,
+        None if suspended => Phase::Suspended,
+        None if observed.jobs.first().is_some_and(|j| j.status == JobStatus::Finished) => Phase::Finished,
+        None if !observed.cluster_reachable => Phase::Recovering,
+        None if rs.attempt > 0 => Phase::Recovering,
+        None if observed.jobs.is_empty() => Phase::Deploying,
+        None => Phase::Failed,
+    })
+}
+
+async fn store_observed(shared: &Shared, mj: &ManagedJob, client: Option<&FlinkClient>, observed: &Observed, phase: Phase) -> Result<()> {
+    let key = mj.key.as_str();
+    let prev = shared.store.observed(key).await?;
+    let snapshots = shared.store.snapshots(key).await?;
+    let active = observed.active().or(observed.jobs.first());
+    let spec_version = match active.and_then(|j| j.spec_hash.clone()) {
+        Some(h) => version_of_hash(shared, key, &h).await?.map(|v| v.version),
+        None => None,
+    };
+    let last_savepoint = snapshots.iter().find(|s| s.kind == SnapshotKind::Savepoint && s.status == SnapshotStatus::Completed).map(|s| s.path.clone());
+    let state = match (observed.cluster_reachable, active) {
+        (false, _) => "UNREACHABLE".to_string(),
+        (true, None) => "ABSENT".to_string(),
+        (true, Some(j)) => match j.status {
+            JobStatus::Running => "RUNNING",
+            JobStatus::Starting => "STARTING",
+            JobStatus::Stopping => "STOPPING",
+            JobStatus::Failed => "FAILED",
+            JobStatus::Stopped => "STOPPED",
+            JobStatus::Finished => "FINISHED",
+        }
+        .to_string(),
+    };
+    let (mut last_checkpoint, mut restored_from) = (prev.as_ref().and_then(|p| p.last_checkpoint.clone()), prev.as_ref().and_then(|p| p.restored_from.clone()));
+    if let (Some(c), Some(j)) = (client, active)
+        && let Ok(jid) = job_id(&j.flink_job_id)
+        && let Ok(cp) = c.checkpoints(&jid).await
+    {
+        last_checkpoint = cp.latest.completed.as_ref().and_then(|c| c.external_path.clone()).or(last_checkpoint);
+        restored_from = cp.latest.restored.as_ref().and_then(|r| r.external_path.clone());
+    }
+    let health = prev.as_ref().map(|p| p.health.clone()).unwrap_or_else(|| "unknown".into());
+    let o = ObservedJob {
+        job: key.to_string(),
+        flink_job_id: active.map(|j| j.flink_job_id.clone()),
+        state,
+        phase: phase.as_str().to_string(),
+        spec_version,
+        last_checkpoint,
+        last_savepoint,
+        restored_from,
+        health,
+        updated_at: now_ms(),
+    };
+    shared.store.put_observed(&o).await?;
+    Ok(())
+}

@@ -1,0 +1,463 @@
+//! The daemon: shared state, one reconcile loop per job (kube-rs style: requeue after a delay
+//! or when woken, error policy with backoff), one supervisor per local environment, and the
+//! commands the API and CLI send (deploy, upgrade, rollback, suspend, resume, savepoint, restore).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use flinkops_control::lifecycle::{RestoreKind, RestoreSource, VersionRef};
+use flinkops_control::recovery::check_metadata_file;
+use flinkops_control::store::{AlertState, AlertStatus, IntentKind, SnapshotStatus, SqlStore, Store, now_ms};
+use flinkops_local::home::Home;
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::{Mutex, Notify, RwLock, watch};
+
+use crate::env::EnvRuntime;
+use crate::metrics::SelfMetrics;
+use crate::model::{self, ManagedJob, Platform};
+use crate::reconcile::{self, RecoveryState, StepReport, meta};
+use crate::{Error, Result};
+
+/// How serve runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub spec: PathBuf,
+    /// A directory (SQLite), `sqlite://FILE` or `postgres://…`.
+    pub store: String,
+    pub home: Home,
+    /// Use this Flink installation for every local environment.
+    pub flink_home: Option<PathBuf>,
+    /// How often each job is reconciled when nothing happens.
+    pub tick: Duration,
+    /// How often local clusters are checked.
+    pub supervise_every: Duration,
+    /// The API token (mutating endpoints). None: mutating endpoints are refused.
+    pub token: Option<String>,
+}
+
+/// One managed job's loop handles.
+pub struct JobRuntime {
+    pub key: String,
+    pub wake: Notify,
+    /// Held while the job's actions run (the loop, or a savepoint requested through the API).
+    pub lock: Mutex<()>,
+    pub last: std::sync::Mutex<StepReport>,
+}
+
+/// Everything the loops and the API share.
+pub struct Shared {
+    pub store: SqlStore,
+    pub tick: Duration,
+    pub metrics: SelfMetrics,
+    pub platform: RwLock<Platform>,
+    pub envs: RwLock<BTreeMap<String, Arc<EnvRuntime>>>,
+    pub jobs: RwLock<BTreeMap<String, Arc<JobRuntime>>>,
+    pub token: Option<String>,
+    pub opts: ServeOptions,
+    pub started_at_ms: i64,
+    shutdown: watch::Sender<bool>,
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// What a command did, for the API and the CLI.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct CommandResult {
+    pub job: String,
+    pub command: String,
+    /// True when something will change (false: already so).
+    pub changed: bool,
+    pub message: String,
+    /// The savepoint a `savepoint` command took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub savepoint: Option<String>,
+}
+
+impl Shared {
+    /// Opens the store, reads the spec, stores its job versions and starts every loop.
+    pub async fn start(opts: ServeOptions) -> Result<Arc<Shared>> {
+        let store = SqlStore::open(&opts.store).await?;
+        let platform = model::load(&opts.spec)?;
+        let (tx, _rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            store,
+            tick: opts.tick,
+            metrics: SelfMetrics::new(),
+            platform: RwLock::new(platform.clone()),
+            envs: RwLock::new(BTreeMap::new()),
+            jobs: RwLock::new(BTreeMap::new()),
+            token: opts.token.clone(),
+            opts,
+            started_at_ms: now_ms(),
+            shutdown: tx,
+            tasks: std::sync::Mutex::new(Vec::new()),
+        });
+        let n = flinkops_control::retention::resume_deletions(&shared.store).await?;
+        if n > 0 {
+            tracing::info!(deletions = n, "finished savepoint deletions a previous run left pending");
+        }
+        shared.apply_platform(platform).await?;
+        Ok(shared)
+    }
+
+    fn spawn(&self, f: impl std::future::Future<Output = ()> + Send + 'static) {
+        let h = tokio::spawn(f);
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner()).push(h);
+    }
+
+    /// Stores the platform's job versions, starts loops for new jobs and supervisors for new
+    /// environments. Returns the jobs whose version changed.
+    async fn apply_platform(self: &Arc<Self>, platform: Platform) -> Result<Vec<String>> {
+        let mut changed = Vec::new();
+        for j in &platform.jobs {
+            let before = self.store.latest_spec(&j.key).await?;
+            let v = self.store.put_spec(&j.key, &j.runtime.hash(), &j.runtime.to_json(), now_ms()).await?;
+            if before.as_ref().map(|b| b.version) != Some(v.version) {
+                changed.push(j.key.clone());
+                if before.is_some() {
+                    // A new desired version replaces a rollback pin.
+                    self.store.put_meta(&j.key, meta::PINNED, None, now_ms()).await?;
+                }
+            }
+        }
+        {
+            let mut envs = self.envs.write().await;
+            for (name, e) in &platform.envs {
+                if envs.get(name).is_some_and(|old| old.spec == *e) {
+                    continue;
+                }
+                let rt = EnvRuntime::new(e.clone(), &self.opts.home, self.opts.flink_home.clone())?;
+                envs.insert(name.clone(), rt.clone());
+                if rt.cluster.is_some() {
+                    let me = Arc::clone(self);
+                    self.spawn(async move { me.supervise_loop(rt).await });
+                }
+            }
+        }
+        *self.platform.write().await = platform.clone();
+        let mut jobs = self.jobs.write().await;
+        for j in &platform.jobs {
+            if jobs.contains_key(&j.key) {
+                continue;
+            }
+            let rt = Arc::new(JobRuntime { key: j.key.clone(), wake: Notify::new(), lock: Mutex::new(()), last: std::sync::Mutex::new(StepReport::default()) });
+            jobs.insert(j.key.clone(), rt.clone());
+            let me = Arc::clone(self);
+            self.spawn(async move { me.job_loop(rt).await });
+        }
+        self.metrics.set_jobs(jobs.len());
+        for rt in jobs.values() {
+            rt.wake.notify_one();
+        }
+        Ok(changed)
+    }
+
+    /// Asks every loop to stop and waits for them (a step in progress finishes first).
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        let tasks: Vec<_> = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(30), t).await;
+        }
+        self.store.close().await;
+    }
+
+    /// Stops the local clusters serve started.
+    pub async fn stop_local_clusters(&self) {
+        for e in self.envs.read().await.values() {
+            e.stop_local();
+        }
+    }
+
+    async fn supervise_loop(self: Arc<Self>, env: Arc<EnvRuntime>) {
+        let mut stop = self.shutdown.subscribe();
+        let mut failures = 0u32;
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let delay = match env.supervise().await {
+                Ok(r) => {
+                    failures = 0;
+                    for p in &r.restarted {
+                        self.metrics.local_restart(&env.spec.name, p);
+                    }
+                    if r.started_cluster || !r.restarted.is_empty() {
+                        tracing::info!(env = %env.spec.name, started = r.started_cluster, restarted = ?r.restarted, "supervision acted");
+                        self.wake_env(&env.spec.name).await;
+                    }
+                    self.opts.supervise_every
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::error!(env = %env.spec.name, "supervising the local cluster failed: {e}");
+                    Duration::from_secs(2u64.saturating_pow(failures.min(5)))
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    async fn wake_env(&self, env: &str) {
+        let prefix = format!("{env}/");
+        for (k, rt) in self.jobs.read().await.iter() {
+            if k.starts_with(&prefix) {
+                rt.wake.notify_one();
+            }
+        }
+    }
+
+    async fn job_loop(self: Arc<Self>, rt: Arc<JobRuntime>) {
+        let mut stop = self.shutdown.subscribe();
+        let mut errors = 0u32;
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let Some(mj) = self.platform.read().await.job(&rt.key).cloned() else {
+                tracing::info!(job = %rt.key, "no longer in the spec; its loop ends (the Flink job is left as it is)");
+                break;
+            };
+            let Some(env) = self.envs.read().await.get(&mj.env).cloned() else { break };
+            let started = Instant::now();
+            let result = {
+                let _g = rt.lock.lock().await;
+                let r = reconcile::reconcile(&self, &mj, &env).await;
+                if r.is_ok() {
+                    crate::health::evaluate(&self, &mj, &env).await;
+                }
+                r
+            };
+            self.metrics.reconciled(&rt.key, started.elapsed().as_secs_f64());
+            let delay = match result {
+                Ok((d, report)) => {
+                    errors = 0;
+                    if !report.actions.is_empty() {
+                        tracing::info!(job = %rt.key, phase = %report.phase, actions = ?report.actions, "reconciled");
+                    }
+                    *rt.last.lock().unwrap_or_else(|p| p.into_inner()) = report;
+                    d
+                }
+                Err(e) => {
+                    errors += 1;
+                    self.metrics.reconcile_error(e.label());
+                    tracing::warn!(job = %rt.key, "reconcile failed: {e}");
+                    let mut last = rt.last.lock().unwrap_or_else(|p| p.into_inner());
+                    last.at_ms = now_ms();
+                    last.error = Some(e.to_string());
+                    // Error policy: back off, up to a minute.
+                    Duration::from_millis((500u64 << errors.min(7)).min(60_000))
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = rt.wake.notified() => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// Raises the critical "a person has to act" alert of a job (recorded; delivered by health).
+    pub async fn raise_action_needed(&self, mj: &ManagedJob, summary: &str) {
+        tracing::error!(job = %mj.key, "{summary}");
+        let now = now_ms();
+        let a = AlertState {
+            job: mj.key.clone(),
+            rule: crate::health::ACTION_NEEDED.into(),
+            status: AlertStatus::Firing,
+            severity: "critical".into(),
+            since: now,
+            last_notified_at: None,
+            summary: summary.to_string(),
+            updated_at: now,
+        };
+        if let Err(e) = self.store.put_alert(&a).await {
+            tracing::error!(job = %mj.key, "recording the alert failed: {e}");
+        }
+        crate::health::notify_action_needed(self, mj, summary).await;
+    }
+
+    // ---- commands ----------------------------------------------------------------------
+
+    async fn job_and_rt(&self, key: &str) -> Result<(ManagedJob, Arc<JobRuntime>)> {
+        let mj = self.platform.read().await.job(key).cloned();
+        let rt = self.jobs.read().await.get(key).cloned();
+        match (mj, rt) {
+            (Some(m), Some(r)) => Ok((m, r)),
+            _ => {
+                let known: Vec<String> = self.platform.read().await.jobs.iter().map(|j| j.key.clone()).collect();
+                Err(Error::NotFound(format!("no job `{key}` is managed by this serve (jobs: {})", if known.is_empty() { "none".into() } else { known.join(", ") })))
+            }
+        }
+    }
+
+    async fn refuse_if_pending(&self, key: &str, command: &str) -> Result<()> {
+        if let Some(i) = self.store.pending_intents(Some(key)).await?.into_iter().find(|i| i.kind.is_exclusive()) {
+            return Err(Error::Conflict(format!(
+                "cannot {command} `{key}`: a {} (intent #{}, started {} s ago: {}) is still in progress; wait for it to finish (`flinkops status`)",
+                i.kind,
+                i.id,
+                (now_ms() - i.created_at) / 1000,
+                i.reason
+            )));
+        }
+        Ok(())
+    }
+
+    /// Re-reads the spec file and applies it (new versions start upgrades).
+    pub async fn reload(self: &Arc<Self>) -> Result<Vec<String>> {
+        let platform = model::load(&self.opts.spec)?;
+        self.apply_platform(platform).await
+    }
+
+    /// `deploy` / `upgrade`: re-read the spec; the job is (re)deployed or upgraded when its
+    /// version changed. Deploying an unchanged spec does nothing. A person acting also closes an
+    /// open circuit breaker.
+    pub async fn deploy(self: &Arc<Self>, key: &str, command: &str) -> Result<CommandResult> {
+        self.job_and_rt(key).await?;
+        self.refuse_if_pending(key, command).await?;
+        let changed = self.reload().await?;
+        let (_, rt) = self.job_and_rt(key).await?;
+        let reset = self.reset_breaker(key).await?;
+        let v = self.store.latest_spec(key).await?.map(|v| v.version).unwrap_or(0);
+        rt.wake.notify_one();
+        let is_changed = changed.iter().any(|c| c == key);
+        let message = match (is_changed, reset) {
+            (true, _) => format!("version {v} of `{key}` stored; serve deploys it (an upgrade goes through a savepoint)"),
+            (false, true) => format!("`{key}` is unchanged (version {v}); the circuit breaker was closed, recovery resumes"),
+            (false, false) => format!("`{key}` is unchanged (version {v}); nothing to do"),
+        };
+        Ok(CommandResult { job: key.into(), command: command.into(), changed: is_changed || reset, message, savepoint: None })
+    }
+
+    async fn reset_breaker(&self, key: &str) -> Result<bool> {
+        let Some(v) = self.store.meta(key, meta::RECOVERY).await? else { return Ok(false) };
+        let mut rs: RecoveryState = serde_json::from_value(v).map_err(|e| Error::Corrupt(e.to_string()))?;
+        if !rs.breaker.is_open() && rs.next_at_ms.is_none() {
+            return Ok(false);
+        }
+        let was_open = rs.breaker.is_open();
+        rs.breaker.reset();
+        rs.attempt = 0;
+        rs.next_at_ms = None;
+        self.store.put_meta(key, meta::RECOVERY, Some(&serde_json::to_value(&rs).unwrap_or_default()), now_ms()).await?;
+        Ok(was_open)
+    }
+
+    /// `rollback`: go back to the version that ran before the current one (through a savepoint).
+    pub async fn rollback(&self, key: &str) -> Result<CommandResult> {
+        let (_, rt) = self.job_and_rt(key).await?;
+        self.refuse_if_pending(key, "roll back").await?;
+        let deployed: Option<VersionRef> = self.store.meta(key, meta::DEPLOYED).await?.and_then(|v| serde_json::from_value(v).ok());
+        let Some(current) = deployed else {
+            return Err(Error::Input(format!("`{key}` has not run yet; there is nothing to roll back to")));
+        };
+        let previous = self.store.spec_versions(key).await?.into_iter().rev().find(|v| v.version < current.version && v.spec_hash != current.spec_hash);
+        let Some(prev) = previous else {
+            return Err(Error::Input(format!("`{key}` runs version {}, the first one; there is no earlier version to roll back to", current.version)));
+        };
+        let target = VersionRef { version: prev.version, spec_hash: prev.spec_hash };
+        self.store.put_meta(key, meta::PINNED, Some(&serde_json::to_value(&target).unwrap_or_default()), now_ms()).await?;
+        rt.wake.notify_one();
+        Ok(CommandResult {
+            job: key.into(),
+            command: "rollback".into(),
+            changed: true,
+            message: format!("`{key}` goes back from version {} to version {} (stop with a savepoint, start from it); a changed spec replaces the pin", current.version, target.version),
+            savepoint: None,
+        })
+    }
+
+    /// `suspend`: stop with a savepoint and stay stopped.
+    pub async fn suspend(&self, key: &str) -> Result<CommandResult> {
+        let (_, rt) = self.job_and_rt(key).await?;
+        self.refuse_if_pending(key, "suspend").await?;
+        let already = self.store.meta(key, meta::SUSPENDED).await? == Some(json!(true));
+        self.store.put_meta(key, meta::SUSPENDED, Some(&json!(true)), now_ms()).await?;
+        rt.wake.notify_one();
+        let message = if already { format!("`{key}` is already suspended") } else { format!("`{key}` stops with a savepoint and stays stopped until `resume`") };
+        Ok(CommandResult { job: key.into(), command: "suspend".into(), changed: !already, message, savepoint: None })
+    }
+
+    /// `resume`: start a suspended job from its suspend savepoint; also closes an open breaker.
+    pub async fn resume(&self, key: &str) -> Result<CommandResult> {
+        let (_, rt) = self.job_and_rt(key).await?;
+        self.refuse_if_pending(key, "resume").await?;
+        let was_suspended = self.store.meta(key, meta::SUSPENDED).await? == Some(json!(true));
+        let reset = self.reset_breaker(key).await?;
+        let mut message = String::new();
+        if was_suspended {
+            self.store.put_meta(key, meta::SUSPENDED, None, now_ms()).await?;
+            if let Some(sp) = self.store.meta(key, "suspend_savepoint").await?.and_then(|v| v.as_str().map(str::to_string)) {
+                let src = RestoreSource { path: sp.clone(), kind: RestoreKind::Savepoint };
+                self.store.put_meta(key, meta::RESTORE_FROM, Some(&serde_json::to_value(&src).unwrap_or_default()), now_ms()).await?;
+                self.store.put_meta(key, "suspend_savepoint", None, now_ms()).await?;
+                message = format!("`{key}` resumes from its suspend savepoint {sp}");
+            } else {
+                message = format!("`{key}` resumes from its latest checkpoint or savepoint");
+            }
+        } else if reset {
+            message = format!("the circuit breaker of `{key}` is closed; automatic recovery resumes");
+        }
+        if message.is_empty() {
+            message = format!("`{key}` is not suspended and its recoveries are not stopped; nothing to do");
+        }
+        rt.wake.notify_one();
+        Ok(CommandResult { job: key.into(), command: "resume".into(), changed: was_suspended || reset, message, savepoint: None })
+    }
+
+    /// `savepoint`: take a savepoint now (waits for it).
+    pub async fn savepoint_now(&self, key: &str) -> Result<CommandResult> {
+        let (mj, rt) = self.job_and_rt(key).await?;
+        self.refuse_if_pending(key, "take a savepoint of").await?;
+        let env = self.envs.read().await.get(&mj.env).cloned().ok_or_else(|| Error::NotFound(format!("environment {}", mj.env)))?;
+        let _g = rt.lock.lock().await;
+        let client = env.client().await.ok_or_else(|| Error::Input(format!("the cluster of environment `{}` is not running yet", mj.env)))?;
+        let observed = reconcile::observe(Some(&client), &mj.job).await;
+        if !observed.cluster_reachable {
+            return Err(Error::Input(format!("the cluster of environment `{}` does not answer; no savepoint can be taken now", mj.env)));
+        }
+        let Some(active) = observed.active().filter(|j| j.status == flinkops_control::lifecycle::JobStatus::Running) else {
+            return Err(Error::Input(format!("`{key}` is not running; a savepoint needs a running job")));
+        };
+        let sp = reconcile::take_savepoint(self, &mj, &env, &client, &active.flink_job_id, "savepoint requested by a person").await?;
+        rt.wake.notify_one();
+        Ok(CommandResult { job: key.into(), command: "savepoint".into(), changed: true, message: format!("savepoint of `{key}` written to {sp}"), savepoint: Some(sp) })
+    }
+
+    /// `restore`: restart the job from a checkpoint or savepoint of its catalog.
+    pub async fn restore(&self, key: &str, path: &str) -> Result<CommandResult> {
+        let (_, rt) = self.job_and_rt(key).await?;
+        self.refuse_if_pending(key, "restore").await?;
+        let catalog = self.store.snapshots(key).await?;
+        let entry = catalog.iter().find(|s| s.path == path).ok_or_else(|| {
+            Error::Input(format!("`{path}` is not in the checkpoint and savepoint catalog of `{key}`; list it with `flinkops status --job {key}`"))
+        })?;
+        if entry.status != SnapshotStatus::Completed {
+            return Err(Error::Input(format!("`{path}` is {} and cannot be restored from", entry.status)));
+        }
+        if let Some(dir) = path.strip_prefix("file://")
+            && let Err(problem) = check_metadata_file(std::path::Path::new(dir))
+        {
+            return Err(Error::Input(format!("`{path}` cannot be restored from: {problem}")));
+        }
+        let kind = match entry.kind {
+            flinkops_control::store::SnapshotKind::Savepoint => RestoreKind::Savepoint,
+            flinkops_control::store::SnapshotKind::Checkpoint => RestoreKind::Checkpoint,
+        };
+        let src = RestoreSource { path: path.to_string(), kind };
+        self.store.put_meta(key, meta::RESTORE_FROM, Some(&serde_json::to_value(&src).unwrap_or_default()), now_ms()).await?;
+        rt.wake.notify_one();
+        Ok(CommandResult { job: key.into(), command: "restore".into(), changed: true, message: format!("`{key}` restarts from {path}"), savepoint: None })
+    }
+
+    /// Whether an exclusive intent of the job is pending (for the status view).
+    pub async fn pending_kind(&self, key: &str) -> Result<Option<IntentKind>> {
+        Ok(self.store.pending_intents(Some(key)).await?.into_iter().find(|i| i.kind.is_exclusive()).map(|i| i.kind))
+    }
+}
