@@ -1,0 +1,490 @@
+//! The tuning benchmark (`bench/run.sh [--quick] [--only a,b] [--out DIR]`).
+//!
+//! For each workload of `bench/workloads` (a SQL job over datagen whose rate is far above what
+//! the machine can process, and the workload description `flinkops tune` reads) it measures, on
+//! real local Flink clusters started through `flinkops-local`:
+//!
+//! - **defaults**: Flink's defaults (parallelism 1);
+//! - **seed**: the seed guide's high-throughput preset, with its RocksDB state-backend preset
+//!   for stateful jobs (`flinkops_tune::seed::for_workload`);
+//! - **tuned**: `flinkops_tune::recommend` for the workload (what `flinkops tune --workload`
+//!   prints);
+//! - **grid**: the best of a greedy search over the knobs that matter, starting from the
+//!   defaults and keeping each knob's value when it is ≥ 3 % faster: mini-batch, object reuse,
+//!   state backend, parallelism, buffer timeout, managed memory.
+//!
+//! Every variant runs with the same TaskManager (process size from the workload, 2 slots) and
+//! the workload's requirements (checkpoint interval and mode, state TTL) applied last.
+//! Throughput is what the source operators emit: the operator-scoped counter
+//! `Source__<table>[n].numRecordsOut`, summed over sources and subtasks, read through
+//! `/jobs/:id/vertices/:vid/subtasks/metrics` every 200 ms (the JobManager's metric fetcher runs
+//! every second here) after a warm-up; the rate of each 5 s span between counter updates is a
+//! sample and the median is the result. CPU is the TaskManager's `Status.JVM.CPU.Time` over the
+//! same span; checkpoint duration the median end-to-end duration of the checkpoints completed
+//! in the window. Results: `docs/bench/tuning.{json,md,png}`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use flinkops_local::cluster::{ClusterOptions, LocalCluster};
+use flinkops_local::dist::FlinkDist;
+use flinkops_local::home::Home;
+use flinkops_local::java::Java;
+use flinkops_local::submit::{Program, SubmitOptions, submit};
+use flinkops_rest::{Aggregation, ExecutionState, FlinkClient, JobId, JobState, VertexId};
+use flinkops_tune::{Profile, Workload};
+use serde::Serialize;
+
+mod chart;
+mod report;
+
+type Config = BTreeMap<String, String>;
+
+#[derive(Debug, Clone)]
+struct Args {
+    quick: bool,
+    only: Vec<String>,
+    flink_version: String,
+    out: PathBuf,
+    warmup: Duration,
+    measure: Duration,
+}
+
+fn args() -> Result<Args> {
+    let mut a = Args {
+        quick: false,
+        only: Vec::new(),
+        flink_version: "2.3.0".into(),
+        out: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/bench")),
+        warmup: Duration::from_secs(20),
+        measure: Duration::from_secs(20),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--quick" => {
+                a.quick = true;
+                a.warmup = Duration::from_secs(12);
+                a.measure = Duration::from_secs(10);
+            }
+            "--only" => a.only = it.next().context("--only needs a list")?.split(',').map(str::to_string).collect(),
+            "--flink-version" => a.flink_version = it.next().context("--flink-version needs a version")?,
+            "--out" => a.out = PathBuf::from(it.next().context("--out needs a directory")?),
+            "--warmup" => a.warmup = Duration::from_secs(it.next().context("--warmup needs seconds")?.parse()?),
+            "--measure" => a.measure = Duration::from_secs(it.next().context("--measure needs seconds")?.parse()?),
+            "-h" | "--help" => {
+                println!("bench/run.sh [--quick] [--only stateless,agg-low,…] [--flink-version 2.3.0] [--out DIR] [--warmup S] [--measure S]");
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other} (see --help)"),
+        }
+    }
+    Ok(a)
+}
+
+/// One workload: its SQL and its description.
+#[derive(Debug, Clone)]
+struct Bench {
+    name: String,
+    sql: String,
+    workload: Workload,
+}
+
+const ORDER: [&str; 8] = ["stateless", "tumble", "hop", "agg-low", "agg-high", "join", "topn", "dedup"];
+
+fn workloads(only: &[String]) -> Result<Vec<Bench>> {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/workloads"));
+    let mut out = Vec::new();
+    for name in ORDER {
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
+        let sql = std::fs::read_to_string(dir.join(format!("{name}.sql")))?;
+        let yaml_path = dir.join(format!("{name}.yaml"));
+        let workload = Workload::from_text(&yaml_path.display().to_string(), &std::fs::read_to_string(&yaml_path)?)?;
+        out.push(Bench { name: name.to_string(), sql, workload });
+    }
+    if out.is_empty() {
+        bail!("no workload matches {only:?} (known: {})", ORDER.join(", "));
+    }
+    Ok(out)
+}
+
+/// Keys only a cluster's processes read (the rest is set per job with SET).
+fn is_cluster_key(k: &str) -> bool {
+    ["taskmanager.", "jobmanager.", "cluster.", "metrics.", "rest."].iter().any(|p| k.starts_with(p))
+}
+
+fn split(config: &Config) -> (Config, Config) {
+    config.iter().map(|(k, v)| (k.clone(), v.clone())).partition(|(k, _)| is_cluster_key(k))
+}
+
+/// The workload's requirements, the same for every variant.
+fn requirements(w: &Workload) -> Config {
+    let mut c = Config::new();
+    if let Some(i) = &w.checkpoint_interval {
+        c.insert("execution.checkpointing.interval".into(), i.clone());
+    }
+    c.insert(
+        "execution.checkpointing.mode".into(),
+        if w.delivery == flinkops_tune::workload::Delivery::ExactlyOnce { "EXACTLY_ONCE" } else { "AT_LEAST_ONCE" }.into(),
+    );
+    if let Some(t) = &w.state_ttl {
+        c.insert("table.exec.state.ttl".into(), t.clone());
+    }
+    c
+}
+
+fn script(b: &Bench, job: &Config, pipeline: &str) -> String {
+    let mut s = String::new();
+    let mut set = |k: &str, v: &str| s.push_str(&format!("SET '{}' = '{}';\n", k.replace('\'', "''"), v.replace('\'', "''")));
+    set("pipeline.name", pipeline);
+    for (k, v) in job {
+        set(k, v);
+    }
+    for (k, v) in requirements(&b.workload) {
+        set(&k, &v);
+    }
+    s.push_str(&b.sql);
+    s
+}
+
+/// What one run measured.
+#[derive(Debug, Clone, Serialize, Default)]
+struct Measured {
+    /// Median source records/s over the spans.
+    throughput: f64,
+    spans: Vec<f64>,
+    /// Operator `numRecordsOutPerSecond` (Flink's 60 s meter) summed, at the end, for reference.
+    flink_meter: Option<f64>,
+    cpu_cores: Option<f64>,
+    checkpoint_ms: Option<f64>,
+    checkpoints_completed: usize,
+    checkpoints_failed: u64,
+    load_avg: Option<f64>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct RunResult {
+    workload: String,
+    variant: String,
+    /// What differs from Flink's defaults (cluster and job keys).
+    config: Config,
+    measured: Measured,
+}
+
+struct Harness {
+    args: Args,
+    home: Home,
+    dist: FlinkDist,
+    java: Java,
+    current: Option<(Config, LocalCluster, FlinkClient)>,
+    results: Vec<RunResult>,
+    started: Instant,
+}
+
+const SLOTS: u32 = 2;
+
+impl Harness {
+    async fn cluster(&mut self, cfg: &Config, memory: &str) -> Result<FlinkClient> {
+        let mut want = cfg.clone();
+        want.insert("metrics.fetcher.update-interval".into(), "1 s".into());
+        want.insert("taskmanager.memory.process.size".into(), memory.to_string());
+        want.entry("taskmanager.numberOfTaskSlots".into()).or_insert_with(|| SLOTS.to_string());
+        if let Some((have, _, client)) = &self.current
+            && *have == want
+        {
+            return Ok(client.clone());
+        }
+        self.down();
+        let name = format!("bench-{}", std::process::id());
+        let cluster = LocalCluster::new(&self.home, &name);
+        let opts = ClusterOptions {
+            name: name.clone(),
+            taskmanagers: 1,
+            slots: SLOTS,
+            rest_port: flinkops_local::cluster::free_port()?,
+            taskmanager_memory: memory.to_string(),
+            extra: want.clone(),
+            ..ClusterOptions::default()
+        };
+        eprintln!("[{:>5.0}s] cluster: {}", self.started.elapsed().as_secs_f64(), want.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "));
+        let up = cluster.up(&self.dist, &self.java, &opts).await?;
+        let client = FlinkClient::new(up.rest_url.parse()?)?;
+        self.current = Some((want, cluster, client.clone()));
+        Ok(client)
+    }
+
+    fn down(&mut self) {
+        if let Some((_, c, _)) = self.current.take()
+            && let Err(e) = c.down(Duration::from_secs(20))
+        {
+            eprintln!("warning: stopping the bench cluster: {e}");
+        }
+    }
+
+    /// Runs one variant of one workload and records it.
+    async fn run(&mut self, b: &Bench, variant: &str, config: &Config) -> Measured {
+        let (cluster_cfg, job_cfg) = split(config);
+        let memory = b.workload.cluster.taskmanager_memory.clone();
+        let m = match self.cluster(&cluster_cfg, &memory).await {
+            Ok(client) => match self.measure(&client, b, variant, &job_cfg).await {
+                Ok(m) => m,
+                Err(e) => Measured { error: Some(format!("{e:#}")), ..Measured::default() },
+            },
+            Err(e) => Measured { error: Some(format!("cluster did not start: {e:#}")), ..Measured::default() },
+        };
+        eprintln!(
+            "[{:>5.0}s] {:<10} {:<28} {:>10.0} rec/s  cpu {:>4}  ckpt {:>6}  {}",
+            self.started.elapsed().as_secs_f64(),
+            b.name,
+            variant,
+            m.throughput,
+            m.cpu_cores.map(|c| format!("{c:.2}")).unwrap_or_else(|| "-".into()),
+            m.checkpoint_ms.map(|c| format!("{c:.0}ms")).unwrap_or_else(|| "-".into()),
+            m.error.as_deref().unwrap_or("")
+        );
+        self.results.push(RunResult { workload: b.name.clone(), variant: variant.to_string(), config: config.clone(), measured: m.clone() });
+        m
+    }
+
+    async fn measure(&self, client: &FlinkClient, b: &Bench, variant: &str, job_cfg: &Config) -> Result<Measured> {
+        let load_avg = std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next()?.parse().ok());
+        let sql = script(b, job_cfg, &format!("bench {} {variant}", b.name));
+        let job = submit(client, &self.home, Some(&self.dist), Some(&self.java), Program::Sql { script: sql }, &SubmitOptions::default())
+            .await
+            .map_err(|e| anyhow!("submit: {e}"))?;
+        let result = self.observe(client, &job).await;
+        let _ = client.cancel(&job).await;
+        let _ = client.wait_until_terminal(&job, Duration::from_secs(60)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let mut m = result?;
+        m.load_avg = load_avg;
+        Ok(m)
+    }
+
+    async fn observe(&self, client: &FlinkClient, job: &JobId) -> Result<Measured> {
+        let details = client
+            .wait_for_job(job, Duration::from_secs(90), "every task running", |j| {
+                j.state == JobState::Running && !j.vertices.is_empty() && j.vertices.iter().all(|v| v.status == ExecutionState::Running)
+            })
+            .await?;
+        let running_at = Instant::now();
+        let sources: Vec<VertexId> = details.vertices.iter().filter(|v| v.name.starts_with("Source: ")).map(|v| v.id.clone()).collect();
+        if sources.is_empty() {
+            bail!("no source vertex in {:?}", details.vertices.iter().map(|v| &v.name).collect::<Vec<_>>());
+        }
+        // The sources' operator-scoped counters, once Flink has registered them.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let counters: Vec<(VertexId, String)> = loop {
+            let mut found = Vec::new();
+            for v in &sources {
+                let ids = client.subtask_metrics(job, v, &[], &[]).await?;
+                found.extend(ids.into_iter().filter(|m| m.id.starts_with("Source__") && m.id.ends_with(".numRecordsOut")).map(|m| (v.clone(), m.id)));
+            }
+            if found.len() >= sources.len() {
+                break found;
+            }
+            if Instant::now() > deadline {
+                bail!("no Source__*.numRecordsOut metric on the source vertices");
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        let tms: Vec<_> = client.taskmanagers().await?.taskmanagers.into_iter().map(|t| t.id).collect();
+        let warm_left = self.args.warmup.saturating_sub(running_at.elapsed());
+        tokio::time::sleep(warm_left).await;
+
+        // Counter change points: (time, records, cpu ns).
+        let mut points: Vec<(Instant, f64, Option<f64>)> = Vec::new();
+        let measure_start_ms = epoch_ms();
+        let until = Instant::now() + self.args.measure;
+        while Instant::now() < until {
+            let mut total = 0.0;
+            for (v, id) in &counters {
+                let m = client.subtask_metrics(job, v, &[id.as_str()], &[Aggregation::Sum]).await?;
+                total += m.first().and_then(|a| a.sum).unwrap_or(0.0);
+            }
+            if points.last().is_none_or(|p| p.1 != total) {
+                let mut cpu = 0.0;
+                let mut have_cpu = true;
+                for tm in &tms {
+                    match client.taskmanager_metrics(tm, &["Status.JVM.CPU.Time"]).await?.first().and_then(|m| m.as_f64()) {
+                        Some(x) => cpu += x,
+                        None => have_cpu = false,
+                    }
+                }
+                points.push((Instant::now(), total, have_cpu.then_some(cpu)));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // 5 s spans between change points.
+        let mut spans = Vec::new();
+        let mut i = 0;
+        while i < points.len() {
+            let Some(j) = (i + 1..points.len()).find(|&j| points[j].0.duration_since(points[i].0) >= Duration::from_millis(4500)) else { break };
+            let dt = points[j].0.duration_since(points[i].0).as_secs_f64();
+            spans.push((points[j].1 - points[i].1) / dt);
+            i = j;
+        }
+        if spans.is_empty() {
+            bail!("the source counters did not move during the measurement ({} readings)", points.len());
+        }
+        let cpu_cores = match (points.first(), points.last()) {
+            (Some((t0, _, Some(c0))), Some((t1, _, Some(c1)))) if t1 > t0 => Some((c1 - c0) / 1e9 / t1.duration_since(*t0).as_secs_f64()),
+            _ => None,
+        };
+        let mut meter = 0.0;
+        for (v, id) in &counters {
+            let name = format!("{id}PerSecond");
+            let m = client.subtask_metrics(job, v, &[name.as_str()], &[Aggregation::Sum]).await?;
+            meter += m.first().and_then(|a| a.sum).unwrap_or(0.0);
+        }
+        let cps = client.checkpoints(job).await?;
+        let window: Vec<f64> = cps
+            .history
+            .iter()
+            .filter(|c| c.trigger_timestamp >= measure_start_ms - 10_000 && c.status == flinkops_rest::CheckpointStatus::Completed)
+            .map(|c| c.end_to_end_duration as f64)
+            .collect();
+        Ok(Measured {
+            throughput: median(spans.clone()).unwrap_or(0.0),
+            spans,
+            flink_meter: Some(meter),
+            cpu_cores,
+            checkpoint_ms: median(window.clone()),
+            checkpoints_completed: window.len(),
+            checkpoints_failed: cps.counts.failed,
+            load_avg: None,
+            error: None,
+        })
+    }
+}
+
+fn epoch_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    xs.retain(|x| x.is_finite());
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    Some(if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 })
+}
+
+fn cfg(pairs: &[(&str, &str)]) -> Config {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// The knobs of the search that apply to a workload, most promising first. Each is a set of
+/// keys changed together.
+fn knobs(w: &Workload) -> Vec<(&'static str, Config)> {
+    let s = &w.sql;
+    let mut k = Vec::new();
+    if s.group_aggregations || s.distinct_aggregates || s.regular_joins || s.deduplication {
+        k.push(("mini-batch", cfg(&[("table.exec.mini-batch.enabled", "true"), ("table.exec.mini-batch.allow-latency", "2 s"), ("table.exec.mini-batch.size", "5000")])));
+    }
+    k.push(("object-reuse", cfg(&[("pipeline.object-reuse", "true")])));
+    k.push(("parallelism-2", cfg(&[("parallelism.default", "2")])));
+    if w.is_stateful() {
+        k.push(("rocksdb", cfg(&[("state.backend.type", "rocksdb")])));
+    }
+    if !w.is_stateful() {
+        k.push(("no-buffer-timeout", cfg(&[("execution.buffer-timeout.enabled", "false")])));
+    }
+    k
+}
+
+/// The cluster-level memory knob: heap state needs no managed memory (window buffers some).
+fn memory_knob(w: &Workload, best: &Config) -> Option<Config> {
+    if best.get("state.backend.type").is_some_and(|b| b != "hashmap") {
+        return None;
+    }
+    let f = if w.sql.window_aggregations { "0.1" } else { "0" };
+    Some(cfg(&[("taskmanager.memory.managed.fraction", f)]))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let args = args()?;
+    let benches = workloads(&args.only)?;
+    let home = Home::resolve(None).map_err(|e| anyhow!("{e}"))?;
+    let dist = FlinkDist::resolve(&home, None, Some(&args.flink_version)).map_err(|e| anyhow!("Flink {}: {e} (install it with `flinkops flink install {}`)", args.flink_version, args.flink_version))?;
+    let java = Java::find().map_err(|e| anyhow!("{e}"))?;
+    let version = dist.version.clone();
+    let mut h = Harness { args: args.clone(), home, dist, java, current: None, results: Vec::new(), started: Instant::now() };
+    let outcome = run_all(&mut h, &benches, &version).await;
+    h.down();
+    outcome?;
+    std::fs::create_dir_all(&args.out)?;
+    let rows = report::rows(&benches.iter().map(|b| b.name.clone()).collect::<Vec<_>>(), &h.results);
+    let meta = report::Meta {
+        flink_version: version,
+        quick: args.quick,
+        warmup_s: args.warmup.as_secs(),
+        measure_s: args.measure.as_secs(),
+        elapsed_s: h.started.elapsed().as_secs(),
+        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        command: std::env::var("BENCH_COMMAND").unwrap_or_else(|_| "bench/run.sh".into()),
+    };
+    std::fs::write(args.out.join("tuning.json"), serde_json::to_string_pretty(&serde_json::json!({"meta": meta, "rows": rows, "runs": h.results}))? + "\n")?;
+    std::fs::write(args.out.join("tuning.md"), report::markdown(&meta, &rows, &h.results))?;
+    chart::draw(&args.out.join("tuning.png"), &rows, &meta)?;
+    println!("{}", report::table(&rows));
+    println!("wrote {}/tuning.{{md,json,png}} in {} s", args.out.display(), meta.elapsed_s);
+    Ok(())
+}
+
+async fn run_all(h: &mut Harness, benches: &[Bench], version: &str) -> Result<()> {
+    // Phase 1, Flink's default cluster: defaults, then the search over job-level knobs.
+    let mut best: BTreeMap<String, (Config, f64)> = BTreeMap::new();
+    for b in benches {
+        let d = h.run(b, "defaults", &Config::new()).await;
+        let mut cur = (Config::new(), d.throughput);
+        let limit = if h.args.quick { 2 } else { usize::MAX };
+        for (name, knob) in knobs(&b.workload).into_iter().take(limit) {
+            let mut c = cur.0.clone();
+            c.extend(knob);
+            let m = h.run(b, &format!("grid +{name}"), &c).await;
+            if m.error.is_none() && m.throughput > cur.1 * 1.03 {
+                cur = (c, m.throughput);
+            }
+        }
+        best.insert(b.name.clone(), cur);
+    }
+    // Phase 2: the seed's preset (one cluster: its TaskManager keys are the same everywhere).
+    for b in benches {
+        let seed = flinkops_tune::seed::for_workload(Profile::HighThroughput, &b.workload);
+        h.run(b, "seed", &seed).await;
+    }
+    // Phase 3: flinkops tune, grouped by cluster configuration.
+    let mut tuned: Vec<(&Bench, Config)> = Vec::new();
+    for b in benches {
+        let r = flinkops_tune::recommend(&b.workload, Profile::for_workload(&b.workload), version)?;
+        tuned.push((b, r.config));
+    }
+    tuned.sort_by_key(|(_, c)| split(c).0);
+    for (b, c) in &tuned {
+        h.run(b, "tuned", c).await;
+    }
+    // Phase 4: the search's memory knob on the best job-level configuration.
+    let mut with_memory: Vec<(&Bench, Config, f64)> = Vec::new();
+    for b in benches {
+        let Some((c, t)) = best.get(&b.name).cloned() else { continue };
+        if let Some(mk) = memory_knob(&b.workload, &c) {
+            let mut c2 = c.clone();
+            c2.extend(mk);
+            with_memory.push((b, c2, t));
+        }
+    }
+    with_memory.sort_by_key(|(_, c, _)| split(c).0);
+    for (b, c, _) in with_memory {
+        h.run(b, "grid +managed-memory", &c).await;
+    }
+    Ok(())
+}

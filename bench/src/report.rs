@@ -1,0 +1,215 @@
+//! The benchmark's table: one row per workload with the four variants, their ratios, and the
+//! Markdown page `docs/bench/tuning.md`.
+
+use serde::Serialize;
+
+use crate::{Config, Measured, RunResult};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    pub flink_version: String,
+    pub quick: bool,
+    pub warmup_s: u64,
+    pub measure_s: u64,
+    pub elapsed_s: u64,
+    pub cores: usize,
+    pub command: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub throughput: f64,
+    pub cpu_cores: Option<f64>,
+    pub checkpoint_ms: Option<f64>,
+    pub error: Option<String>,
+}
+
+impl From<&Measured> for Cell {
+    fn from(m: &Measured) -> Cell {
+        Cell { throughput: m.throughput, cpu_cores: m.cpu_cores, checkpoint_ms: m.checkpoint_ms, error: m.error.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub workload: String,
+    pub defaults: Option<Cell>,
+    pub seed: Option<Cell>,
+    pub tuned: Option<Cell>,
+    pub grid: Option<Cell>,
+    /// The grid's best configuration (keys changed from the defaults).
+    pub grid_config: Config,
+    pub grid_runs: usize,
+    pub tuned_vs_defaults: Option<f64>,
+    pub tuned_vs_grid: Option<f64>,
+    pub tuned_vs_seed: Option<f64>,
+}
+
+fn ratio(a: &Option<Cell>, b: &Option<Cell>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if a.error.is_none() && b.error.is_none() && b.throughput > 0.0 => Some(a.throughput / b.throughput),
+        _ => None,
+    }
+}
+
+pub fn rows(names: &[String], runs: &[RunResult]) -> Vec<Row> {
+    names
+        .iter()
+        .map(|w| {
+            let of = |variant: &str| runs.iter().find(|r| &r.workload == w && r.variant == variant).map(|r| Cell::from(&r.measured));
+            let grid_runs: Vec<&RunResult> = runs.iter().filter(|r| &r.workload == w && (r.variant == "defaults" || r.variant.starts_with("grid"))).collect();
+            let best = grid_runs.iter().filter(|r| r.measured.error.is_none()).max_by(|a, b| a.measured.throughput.total_cmp(&b.measured.throughput));
+            let (defaults, seed, tuned) = (of("defaults"), of("seed"), of("tuned"));
+            let grid = best.map(|r| Cell::from(&r.measured));
+            Row {
+                workload: w.clone(),
+                tuned_vs_defaults: ratio(&tuned, &defaults),
+                tuned_vs_grid: ratio(&tuned, &grid),
+                tuned_vs_seed: ratio(&tuned, &seed),
+                grid_config: best.map(|r| r.config.clone()).unwrap_or_default(),
+                grid_runs: grid_runs.len(),
+                defaults,
+                seed,
+                tuned,
+                grid,
+            }
+        })
+        .collect()
+}
+
+fn m(c: &Option<Cell>) -> String {
+    match c {
+        Some(c) if c.error.is_some() => "failed".into(),
+        Some(c) => format!("{:.3}", c.throughput / 1e6),
+        None => "-".into(),
+    }
+}
+
+fn x(r: Option<f64>) -> String {
+    r.map(|r| format!("{r:.2}×")).unwrap_or_else(|| "-".into())
+}
+
+fn ck(c: &Option<Cell>) -> String {
+    c.as_ref().and_then(|c| c.checkpoint_ms).map(|v| format!("{v:.0}")).unwrap_or_else(|| "-".into())
+}
+
+fn cpu(c: &Option<Cell>) -> String {
+    c.as_ref().and_then(|c| c.cpu_cores).map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into())
+}
+
+fn knobs(c: &Config) -> String {
+    if c.is_empty() {
+        return "defaults".into();
+    }
+    c.iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "table.exec.mini-batch.allow-latency" | "table.exec.mini-batch.size"))
+        .map(|(k, v)| match k.as_str() {
+            "table.exec.mini-batch.enabled" => "mini-batch".to_string(),
+            "pipeline.object-reuse" => "object reuse".to_string(),
+            "parallelism.default" => format!("p={v}"),
+            "state.backend.type" => v.clone(),
+            "execution.buffer-timeout.enabled" => "no buffer timeout".to_string(),
+            "taskmanager.memory.managed.fraction" => format!("managed {v}"),
+            _ => format!("{k}={v}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The plain-text table the command prints.
+pub fn table(rows: &[Row]) -> String {
+    let mut s = format!("{:<10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8}\n", "workload", "defaults", "seed", "tuned", "grid", "t/def", "t/grid", "t/seed");
+    for r in rows {
+        s.push_str(&format!(
+            "{:<10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8}\n",
+            r.workload,
+            m(&r.defaults),
+            m(&r.seed),
+            m(&r.tuned),
+            m(&r.grid),
+            x(r.tuned_vs_defaults),
+            x(r.tuned_vs_grid),
+            x(r.tuned_vs_seed)
+        ));
+    }
+    s.push_str("(M records/s emitted by the sources; median of 5 s spans)\n");
+    s
+}
+
+pub fn markdown(meta: &Meta, rows: &[Row], runs: &[RunResult]) -> String {
+    let mut s = String::new();
+    s.push_str("# Tuning benchmark\n\n");
+    s.push_str(&format!(
+        "Flink {} on this machine ({} cores, shared), one TaskManager of 4 GB with 2 slots, datagen sources far above capacity. \
+         Throughput is the records per second the **source operators** emit (`Source__<table>[n].numRecordsOut`, summed over sources and subtasks), \
+         in millions, the median of 5 s spans after a {} s warm-up over a {} s window. Written by `{}` ({}; {} s in all).\n\n",
+        meta.flink_version,
+        meta.cores,
+        meta.warmup_s,
+        meta.measure_s,
+        meta.command,
+        if meta.quick { "quick mode" } else { "full suite" },
+        meta.elapsed_s
+    ));
+    s.push_str("![throughput per workload and configuration](tuning.png)\n\n");
+    s.push_str("| workload | defaults | seed preset | flinkops tune | grid best | tuned / defaults | tuned / grid | tuned / seed | grid best is |\n");
+    s.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({} runs) |\n",
+            r.workload,
+            m(&r.defaults),
+            m(&r.seed),
+            m(&r.tuned),
+            m(&r.grid),
+            x(r.tuned_vs_defaults),
+            x(r.tuned_vs_grid),
+            x(r.tuned_vs_seed),
+            knobs(&r.grid_config),
+            r.grid_runs
+        ));
+    }
+    s.push_str("\nCheckpoint duration (median end-to-end ms of the checkpoints completed in the window; `-`: none completed, e.g. the seed's 60 s minimum pause) and CPU (cores the TaskManager used):\n\n");
+    s.push_str("| workload | ckpt defaults | ckpt seed | ckpt tuned | ckpt grid | CPU defaults | CPU seed | CPU tuned | CPU grid |\n");
+    s.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            r.workload,
+            ck(&r.defaults),
+            ck(&r.seed),
+            ck(&r.tuned),
+            ck(&r.grid),
+            cpu(&r.defaults),
+            cpu(&r.seed),
+            cpu(&r.tuned),
+            cpu(&r.grid)
+        ));
+    }
+    let loads: Vec<f64> = runs.iter().filter_map(|r| r.measured.load_avg).collect();
+    if !loads.is_empty() {
+        let mean = loads.iter().sum::<f64>() / loads.len() as f64;
+        let max = loads.iter().copied().fold(0.0, f64::max);
+        s.push_str(&format!(
+            "\nNoise: the 1-minute load average at the start of the runs was {mean:.2} on average and {max:.2} at most on {} cores (the benchmark itself keeps about 2 busy). \
+             Each number is one run; the spread of its 5 s spans is in `tuning.json` (`runs[].measured.spans`).\n",
+            meta.cores
+        ));
+    }
+    s.push_str("\n## All runs\n\n| workload | variant | M rec/s | CPU | ckpt ms | configuration (besides the workload's requirements) |\n| --- | --- | ---: | ---: | ---: | --- |\n");
+    for r in runs {
+        let c = Cell::from(&r.measured);
+        let conf = if r.config.is_empty() { "Flink defaults".to_string() } else { r.config.iter().map(|(k, v)| format!("`{k}: {v}`")).collect::<Vec<_>>().join(" ") };
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {}{} |\n",
+            r.workload,
+            r.variant,
+            m(&Some(c.clone())),
+            cpu(&Some(c.clone())),
+            ck(&Some(c.clone())),
+            conf,
+            r.measured.error.as_deref().map(|e| format!(" — error: {}", e.replace('|', "/").lines().next().unwrap_or_default())).unwrap_or_default()
+        ));
+    }
+    s
+}
