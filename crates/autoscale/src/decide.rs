@@ -9,23 +9,43 @@
 //!   busy share is the hottest subtask's `busyTimeMsPerSecond / 1000`. It is the rate a subtask
 //!   would sustain if it never waited for input nor for output buffers. Sources use records
 //!   *out* (their input is external).
-//! * **Source demand** (output units): with `pendingRecords`, the observed output rate plus the
-//!   backlog's growth rate (negative while catching up: their sum is the arrival rate) plus the
-//!   backlog worked off within `catch_up_ms`. Without it (datagen, rate-limited sources) the
-//!   demand of a backpressured source is not observable: it emits whenever it is unblocked, so
-//!   its backpressured share says *that* it is throttled, not by how much (real Flink: ~998 ms/s
-//!   at 84 % of the rate). The choice here: `observed / (1 − backpressured share)` with the share
-//!   capped at `max_source_backpressure` (default 0.5), i.e. a throttled source is assumed to
-//!   want up to 2× what it emits; the bottleneck's target then includes that headroom and one
-//!   decision suffices when the overload is below 2 / target utilization (2.9× at 0.7). A source
-//!   that is not backpressured counts with exactly its observed rate.
+//! * **Source demand** (output units, [`DemandBasis`]):
+//!   - with `pendingRecords`, the observed output rate plus the backlog's growth rate (negative
+//!     while catching up: their sum is the arrival rate) plus the backlog worked off within
+//!     `catch_up_ms`;
+//!   - else with a declared rate (`declared_rate_per_s`: what the source is configured to emit,
+//!     e.g. a datagen table's `'rows-per-second'`, filled in by the shell), the larger of the
+//!     declared and the observed rate;
+//!   - else the demand of a backpressured source is not observable: it emits whenever it is
+//!     unblocked, so its backpressured share says *that* it is throttled, not by how much (real
+//!     Flink: ~998 ms/s at 84 % of the rate). The guess: `observed / (1 − backpressured share)`
+//!     with the share capped at `max_source_backpressure` (default 0.5), i.e. up to 2× what it
+//!     emits; one decision suffices when the overload is below 2 / target utilization (2.9× at
+//!     0.7). Targets resting on such a guess are marked ([`VertexDecision::target_guessed`]). A
+//!     source that is not backpressured counts with exactly its observed rate.
+//!
+//!   A source without busy time (datagen: `NaN`) that emits over 5 % less than its declared rate
+//!   while backpressured under 10 % of the time is saturated itself: its busy time is taken as
+//!   1000 ms/s, so it is scaled like any other vertex.
 //! * **Target rate**: for a source its demand; for any other vertex the sum over its inputs of
 //!   the input's target output rate, where a vertex's target output rate is its target input
 //!   rate × its observed output/input ratio.
 //! * **New parallelism** `= ceil(target / (true rate per subtask × target utilization))`,
 //!   clamped to `[min, min(max, max parallelism)]`, aligned to key groups for keyed inputs
 //!   ([`crate::align`]). A vertex whose utilization at the target rate lies within
-//!   `[scale_down_threshold, scale_up_threshold]` keeps its parallelism (hysteresis).
+//!   `[scale_down_threshold, scale_up_threshold]` keeps its parallelism (hysteresis). For a
+//!   keyed vertex under a guessed target the alignment starts from the parallelism that runs
+//!   the guess at `scale_up_threshold` when that gives a smaller divisor (the guess carries its
+//!   own headroom; stacking the alignment's round-up on it over-provisions up to 4× and is undone
+//!   by a scale-down later: an oscillation).
+//! * **One restart for all** (a restart costs the same for one vertex or many): when a decision
+//!   rescales anyway, vertices the band kept *above* the target utilization scale to it too
+//!   (unless their target is guessed) — left at 0.7–0.85 they cross the threshold at the next
+//!   noise or catch-up and cost another restart; when a scale-down is due (the load has been low
+//!   for the whole delay), every pending scale-down joins at its highest recommendation, and so
+//!   does a vertex kept in the band below the target that was recommended a scale-down within the
+//!   delay (noise about the scale-down threshold restarts its delay again and again); on a
+//!   scale-up, pending scale-downs that waited over half the delay join.
 
 use std::collections::BTreeMap;
 
@@ -53,6 +73,11 @@ pub struct VertexState {
     pub scale_down_since_ms: Option<i64>,
     /// Scale-down recommendations inside the delay window: `(at_ms, parallelism)`.
     pub scale_down_recommendations: Vec<(i64, u32)>,
+    /// When a scale-down was last recommended (kept when a reading inside the band cancels the
+    /// pending one): a vertex recommended one within the delay joins a scale-down that is
+    /// carried out, instead of flickering about the threshold and waiting for its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_down_last_recommended_ms: Option<i64>,
 }
 
 /// A scale-up and what it was expected to achieve.
@@ -100,6 +125,20 @@ pub enum Action {
     NoData,
 }
 
+/// What a source's demand estimate rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemandBasis {
+    /// `pendingRecords`: output + backlog growth + catch-up (exact arrival rate).
+    Backlog,
+    /// The declared (configured) rate, or the output if higher.
+    Declared,
+    /// The output of a source that is not backpressured (nothing is held back).
+    Observed,
+    /// A backpressured source without backlog or declared rate: `output / (1 − share)`, a guess.
+    Guessed,
+}
+
 /// The demand estimate of a source.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SourceDemand {
@@ -111,6 +150,11 @@ pub struct SourceDemand {
     pub backlog_growth_per_s: Option<f64>,
     /// Rate to work off the backlog within `catch_up_ms` (records/s), when known.
     pub catch_up_per_s: Option<f64>,
+    /// The declared rate (records/s), when the shell knows it.
+    #[serde(default)]
+    pub declared_rate_per_s: Option<f64>,
+    /// What the estimate rests on.
+    pub basis: DemandBasis,
     /// The demand (records/s).
     pub demand_per_s: f64,
 }
@@ -138,6 +182,9 @@ pub struct VertexDecision {
     pub source_demand: Option<SourceDemand>,
     /// Target rate the vertex must sustain (records/s, same units as the true rate).
     pub target_rate: f64,
+    /// The target rests on a guessed source demand ([`DemandBasis::Guessed`]) upstream.
+    #[serde(default)]
+    pub target_guessed: bool,
     /// Busy share the current parallelism would run at under the target rate.
     pub utilization_at_target: Option<f64>,
     /// `target / (true rate per subtask × target utilization)` before rounding.
@@ -184,6 +231,49 @@ impl Decision {
     /// The decision for vertex `id`.
     pub fn vertex(&self, id: &str) -> Option<&VertexDecision> {
         self.vertices.iter().find(|v| v.id == id)
+    }
+}
+
+/// A source without busy time counts as saturated (busy 1000 ms/s) when it emits less than its
+/// declared rate by more than this share (beyond the metrics' noise)…
+const SATURATED_SOURCE_SHORTFALL: f64 = 0.05;
+/// … while it is backpressured less than this share of the time (nothing downstream holds it
+/// back).
+const SATURATED_SOURCE_MAX_BACKPRESSURE: f64 = 0.1;
+
+/// Carries out the bookkeeping of a scale-up of `d` (action [`Action::ScaleUp`]): clears a
+/// pending scale-down, blocks the scale-up when the vertex's last one was ineffective, and
+/// otherwise remembers it for that check.
+fn record_scale_up(d: &mut VertexDecision, vs: &mut VertexState, settings: &Settings) {
+    let p = d.current_parallelism;
+    vs.scale_down_since_ms = None;
+    vs.scale_down_recommendations.clear();
+    let capacity = d.true_rate_per_subtask.unwrap_or(0.0) * f64::from(p);
+    if let Some(last) = vs.last_scale_up.filter(|l| l.to == p) {
+        let expected = last.expected_capacity - last.capacity_before;
+        let actual = capacity - last.capacity_before;
+        if expected > 0.0 && actual / expected < settings.ineffective_threshold {
+            d.action = Action::ScaleUpBlocked;
+            d.reason = format!(
+                "the scale-up {} → {} raised the capacity by {:.0}/s of the {:.0}/s expected ({:.0} % < {:.0} %): not repeating it ({})",
+                last.from,
+                last.to,
+                actual,
+                expected,
+                100.0 * actual / expected,
+                100.0 * settings.ineffective_threshold,
+                d.reason
+            );
+            d.new_parallelism = p;
+        }
+    }
+    if d.action == Action::ScaleUp {
+        vs.last_scale_up = Some(ScaleUpRecord {
+            from: p,
+            to: d.new_parallelism,
+            capacity_before: capacity,
+            expected_capacity: d.true_rate_per_subtask.unwrap_or(0.0) * f64::from(d.new_parallelism),
+        });
     }
 }
 
@@ -270,7 +360,12 @@ pub fn decide(
                         (Some(f), Some(l)) if l.0 > f.0 => (l.1 - f.1) / ((l.0 - f.0) as f64 / 1000.0),
                         _ => 0.0,
                     };
-                    total += (out + growth).max(0.0);
+                    let declared = if pend.is_empty() {
+                        mean(part.iter().map(|s| s.vertices.get(&v.id).and_then(|x| x.declared_rate_per_s).filter(|r| *r >= 0.0)))
+                    } else {
+                        None
+                    };
+                    total += (out + growth).max(declared.unwrap_or(0.0)).max(0.0);
                 }
                 total
             };
@@ -297,6 +392,9 @@ pub fn decide(
                 .iter()
                 .rev()
                 .find_map(|s| s.vertices.get(id).and_then(|v| v.pending_records).filter(|p| p.is_finite())),
+            declared_rate_per_s: mean(
+                window.iter().map(|s| s.vertices.get(id).and_then(|v| v.declared_rate_per_s).filter(|r| *r >= 0.0)),
+            ),
         }
     };
     let backlog_growth = |id: &str| -> Option<f64> {
@@ -310,7 +408,14 @@ pub fn decide(
 
     let target_util = settings.target_utilization;
     let mut target_out: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut guessed_out: BTreeMap<&str, bool> = BTreeMap::new();
     let mut rescale = false;
+    // Vertices kept by the hysteresis band although above the target utilization: they join a
+    // rescale that happens anyway (indices into `decision.vertices`).
+    let mut may_join_up: Vec<usize> = Vec::new();
+    // … and those kept below it: they join a scale-down that is due if they were recommended
+    // one within the delay (noise about the scale-down threshold).
+    let mut may_join_down: Vec<usize> = Vec::new();
     for &i in &order {
         let v = &graph.vertices[i];
         let m = avg(&v.id);
@@ -327,17 +432,22 @@ pub fn decide(
             let bp = (m.backpressured_ms_per_s.unwrap_or(0.0) / 1000.0).clamp(0.0, settings.max_source_backpressure);
             let growth = backlog_growth(&v.id);
             let catch_up = m.pending_records.map(|p| p.max(0.0) / (settings.catch_up_ms as f64 / 1000.0));
-            let demand = match catch_up {
+            let declared = m.declared_rate_per_s;
+            let (demand, basis) = match (catch_up, declared) {
                 // arrival rate = what it emits + how fast the backlog grows (negative while
                 // catching up), plus the backlog worked off within the catch-up time
-                Some(c) => (output + growth.unwrap_or(0.0)).max(0.0) + c,
-                None => output / (1.0 - bp),
+                (Some(c), _) => ((output + growth.unwrap_or(0.0)).max(0.0) + c, DemandBasis::Backlog),
+                // the configured rate is what it would emit unthrottled (more if it is stale)
+                (None, Some(r)) => (r.max(output), DemandBasis::Declared),
+                (None, None) => (output / (1.0 - bp), if bp > 0.0 { DemandBasis::Guessed } else { DemandBasis::Observed }),
             };
             source_demand = Some(SourceDemand {
                 observed_out_per_s: output,
                 backpressured_share: bp,
                 backlog_growth_per_s: growth,
                 catch_up_per_s: catch_up,
+                declared_rate_per_s: declared.filter(|_| catch_up.is_none()),
+                basis,
                 demand_per_s: demand,
             });
             demand
@@ -346,6 +456,11 @@ pub fn decide(
         };
         let out_target = if source { target } else { target * output_ratio.unwrap_or(0.0) };
         target_out.insert(v.id.as_str(), out_target);
+        let guessed = match source_demand {
+            Some(sd) => sd.basis == DemandBasis::Guessed,
+            None => graph.inputs(&v.id).any(|e| guessed_out.get(e.from.as_str()).copied().unwrap_or(false)),
+        };
+        guessed_out.insert(v.id.as_str(), guessed);
 
         let observed = if source { output } else { input };
         let upper = settings.max_parallelism.min(v.max_parallelism).max(1);
@@ -361,6 +476,7 @@ pub fn decide(
             true_rate_per_subtask: None,
             source_demand,
             target_rate: target,
+            target_guessed: guessed,
             utilization_at_target: None,
             raw_parallelism: None,
             clamped_parallelism: None,
@@ -369,10 +485,24 @@ pub fn decide(
             action: Action::NoData,
             reason: String::new(),
         };
-        let Some(busy) = busy else {
-            d.reason = "busy time unknown (NaN): keeping the parallelism".into();
-            decision.vertices.push(d);
-            continue;
+        // A source without busy time (datagen reports NaN) that falls short of its declared rate
+        // while nothing downstream holds it back is limited by itself: it runs flat out. (While
+        // it is backpressured its own limit is hidden; a window mixing throttled and free
+        // seconds would mislead any estimate, so none is made.)
+        let saturated_source = source_demand.and_then(|sd| {
+            let declared = sd.declared_rate_per_s.filter(|_| sd.basis == DemandBasis::Declared)?;
+            let bp = m.backpressured_ms_per_s.unwrap_or(0.0) / 1000.0;
+            (false && busy.is_none() && bp < SATURATED_SOURCE_MAX_BACKPRESSURE && output > 1e-9 && output < declared * (1.0 - SATURATED_SOURCE_SHORTFALL))
+                .then_some(declared)
+        });
+        let busy = match (busy, saturated_source) {
+            (Some(b), _) => b,
+            (None, Some(_)) => 1.0,
+            (None, None) => {
+                d.reason = "busy time unknown (NaN): keeping the parallelism".into();
+                decision.vertices.push(d);
+                continue;
+            }
         };
         if observed <= 1e-9 {
             // No traffic: nothing to measure the rate by. Idle vertices with no target go to min.
@@ -398,7 +528,22 @@ pub fn decide(
             let ceil = (raw * (1.0 - 1e-9)).ceil();
             let clamped = if ceil.is_finite() { (ceil.max(0.0).min(f64::from(u32::MAX)) as u32).clamp(lower, upper) } else { upper };
             let keyed = graph.inputs(&v.id).any(|e| e.keyed);
-            let aligned = if keyed { align_to_key_groups(clamped, p, v.max_parallelism, upper) } else { clamped };
+            let mut aligned = if keyed { align_to_key_groups(clamped, p, v.max_parallelism, upper) } else { clamped };
+            let mut band_aligned = None;
+            if keyed && guessed && aligned > clamped && clamped > p {
+                // A guessed target is an upper estimate that carries its own headroom: align from
+                // the parallelism that keeps the utilization at it within the band (at most
+                // `scale_up_threshold`) instead of stacking the alignment's round-up on the guess.
+                let band = (target / (true_rate * settings.scale_up_threshold) * (1.0 - 1e-9)).ceil();
+                if band.is_finite() {
+                    let band = (band.max(0.0).min(f64::from(u32::MAX)) as u32).clamp(lower, upper).max(p + 1);
+                    let from_band = align_to_key_groups(band, p, v.max_parallelism, upper);
+                    if from_band < aligned {
+                        aligned = from_band;
+                        band_aligned = Some(band);
+                    }
+                }
+            }
             d.true_rate_per_subtask = Some(true_rate);
             d.utilization_at_target = Some(util);
             d.raw_parallelism = Some(raw);
@@ -408,6 +553,11 @@ pub fn decide(
             let below_min = p < lower;
             let above_max = p > upper;
             if (in_band && !below_min && !above_max) || aligned == p {
+                if aligned > p && util > target_util && !guessed {
+                    may_join_up.push(decision.vertices.len());
+                } else if aligned < p && util < target_util {
+                    may_join_down.push(decision.vertices.len());
+                }
                 d.action = Action::Keep;
                 d.reason = if aligned == p {
                     format!("utilization at target {:.0} % → parallelism {p} already fits", util * 100.0)
@@ -426,44 +576,27 @@ pub fn decide(
                     "target {:.0}/s ÷ ({:.0}/s per subtask × {:.2}) = {:.2} → {} (clamped {}, aligned {})",
                     target, true_rate, target_util, raw, aligned, clamped, aligned
                 );
+                if let Some(band) = band_aligned {
+                    d.reason.push_str(&format!(
+                        "; the target is a guess: aligned from {band}, the parallelism that runs it at ≤ {:.0} %",
+                        settings.scale_up_threshold * 100.0
+                    ));
+                }
+            }
+            if let Some(declared) = saturated_source {
+                d.reason = format!(
+                    "busy time unknown (NaN), but it emits {output:.0}/s of its declared {declared:.0}/s without backpressure: saturated, busy taken as 1000 ms/s; {}",
+                    d.reason
+                );
             }
         }
 
         // Ineffective scale-up and scale-down delay, against the remembered state.
         let vs = next.vertices.entry(v.id.clone()).or_default();
         match d.action {
-            Action::ScaleUp => {
-                vs.scale_down_since_ms = None;
-                vs.scale_down_recommendations.clear();
-                let capacity = d.true_rate_per_subtask.unwrap_or(0.0) * f64::from(p);
-                if let Some(last) = vs.last_scale_up.filter(|l| l.to == p) {
-                    let expected = last.expected_capacity - last.capacity_before;
-                    let actual = capacity - last.capacity_before;
-                    if expected > 0.0 && actual / expected < settings.ineffective_threshold {
-                        d.action = Action::ScaleUpBlocked;
-                        d.reason = format!(
-                            "the scale-up {} → {} raised the capacity by {:.0}/s of the {:.0}/s expected ({:.0} % < {:.0} %): not repeating it ({})",
-                            last.from,
-                            last.to,
-                            actual,
-                            expected,
-                            100.0 * actual / expected,
-                            100.0 * settings.ineffective_threshold,
-                            d.reason
-                        );
-                        d.new_parallelism = p;
-                    }
-                }
-                if d.action == Action::ScaleUp {
-                    vs.last_scale_up = Some(ScaleUpRecord {
-                        from: p,
-                        to: d.new_parallelism,
-                        capacity_before: capacity,
-                        expected_capacity: d.true_rate_per_subtask.unwrap_or(0.0) * f64::from(d.new_parallelism),
-                    });
-                }
-            }
+            Action::ScaleUp => record_scale_up(&mut d, vs, settings),
             Action::ScaleDown if settings.scale_down_delay_ms > 0 => {
+                vs.scale_down_last_recommended_ms = Some(now_ms);
                 let since = *vs.scale_down_since_ms.get_or_insert(now_ms);
                 let window_start = now_ms.saturating_sub(ms(settings.scale_down_delay_ms));
                 vs.scale_down_recommendations.retain(|&(at, _)| at >= window_start);
@@ -514,21 +647,72 @@ pub fn decide(
     }
 
     if rescale {
-        // A restart costs the same for one vertex or many: carry out the scale-downs that have
-        // waited at least half the delay along with this rescale.
+        // A restart costs the same for one vertex or many. Vertices the band kept although they
+        // would run above the target utilization scale up to it now: kept, they sit close to
+        // the scale-up threshold, where noise or the catch-up after this restart would push
+        // them over it and cost another restart (another decision) soon.
+        for &k in &may_join_up {
+            let d = &mut decision.vertices[k];
+            if d.action != Action::Keep {
+                continue;
+            }
+            let (Some(aligned), Some(util)) = (d.aligned_parallelism, d.utilization_at_target) else { continue };
+            d.action = Action::ScaleUp;
+            d.new_parallelism = aligned;
+            d.reason = format!(
+                "joins this rescale: utilization at target {:.0} % is above the target {:.0} % → {} ({})",
+                util * 100.0,
+                target_util * 100.0,
+                aligned,
+                d.reason
+            );
+            let vs = next.vertices.entry(d.id.clone()).or_default();
+            record_scale_up(d, vs, settings);
+        }
+        // Pending scale-downs join it at their highest recommendation: all of them when a
+        // scale-down is due (the load has been low for the whole delay; each would otherwise
+        // cost a restart of its own when its delay ends), those that waited at least half the
+        // delay when the rescale is a scale-up only.
         let half = ms(settings.scale_down_delay_ms / 2);
+        let down_due = decision.vertices.iter().any(|d| d.action == Action::ScaleDown);
+        if down_due {
+            let recent = now_ms.saturating_sub(ms(settings.scale_down_delay_ms));
+            for &k in &may_join_down {
+                let d = &mut decision.vertices[k];
+                let (Some(aligned), Some(util)) = (d.aligned_parallelism, d.utilization_at_target) else { continue };
+                let recommended =
+                    next.vertices.get(&d.id).and_then(|s| s.scale_down_last_recommended_ms).is_some_and(|at| at >= recent);
+                if d.action != Action::Keep || aligned >= d.current_parallelism || !recommended {
+                    continue;
+                }
+                d.action = Action::ScaleDown;
+                d.new_parallelism = aligned;
+                d.reason = format!(
+                    "joins the scale-down that is due (one was recommended within the delay; utilization at target {:.0} % is below the target {:.0} %) → {} ({})",
+                    util * 100.0,
+                    target_util * 100.0,
+                    aligned,
+                    d.reason
+                );
+            }
+        }
         for d in &mut decision.vertices {
             if d.action != Action::ScaleDownDelayed {
                 continue;
             }
             let Some(vs) = next.vertices.get(&d.id) else { continue };
             let Some(since) = vs.scale_down_since_ms else { continue };
-            if now_ms.saturating_sub(since) >= half {
+            let waited = now_ms.saturating_sub(since);
+            if down_due || waited >= half {
                 let target = vs.scale_down_recommendations.iter().map(|&(_, q)| q).max().unwrap_or(d.current_parallelism);
                 if target < d.current_parallelism {
                     d.action = Action::ScaleDown;
                     d.new_parallelism = target;
-                    d.reason = format!("scale-down to {target} (waited over half the delay) joins this rescale");
+                    d.reason = if waited >= half {
+                        format!("scale-down to {target} (waited over half the delay) joins this rescale")
+                    } else {
+                        format!("scale-down to {target} (pending for {} s) joins the scale-down that is due", waited / 1000)
+                    };
                 }
             }
         }

@@ -21,9 +21,9 @@
 //! };
 //! let sample = |at_ms| MetricSample { at_ms, vertices: [
 //!     ("src".to_string(), VertexSample { busy_ms_per_s: Some(100.0), backpressured_ms_per_s: Some(500.0),
-//!         records_in_per_s: Some(0.0), records_out_per_s: Some(1000.0), pending_records: None }),
+//!         records_in_per_s: Some(0.0), records_out_per_s: Some(1000.0), pending_records: None, declared_rate_per_s: None }),
 //!     ("agg".to_string(), VertexSample { busy_ms_per_s: Some(1000.0), backpressured_ms_per_s: Some(0.0),
-//!         records_in_per_s: Some(1000.0), records_out_per_s: Some(0.0), pending_records: None }),
+//!         records_in_per_s: Some(1000.0), records_out_per_s: Some(0.0), pending_records: None, declared_rate_per_s: None }),
 //! ].into() };
 //! let samples = vec![sample(0), sample(30_000)];
 //! let settings = Settings { scale_down_delay_ms: 0, ..Settings::default() };
@@ -37,7 +37,7 @@ pub mod decide;
 pub mod model;
 pub mod sim;
 
-pub use decide::{Action, Decision, ScaleUpRecord, SourceDemand, State, Status, VertexDecision, VertexState, decide};
+pub use decide::{Action, Decision, DemandBasis, ScaleUpRecord, SourceDemand, State, Status, VertexDecision, VertexState, decide};
 pub use model::{Edge, JobGraph, MetricSample, Settings, Vertex, VertexSample};
 
 /// Errors of the scaling core: bad input, never I/O.

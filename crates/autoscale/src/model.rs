@@ -108,6 +108,13 @@ pub struct VertexSample {
     pub records_out_per_s: Option<f64>,
     /// `pendingRecords` summed over the source's subtasks, if the source exposes it (Kafka…).
     pub pending_records: Option<f64>,
+    /// Not a Flink metric: the rate (records/s, all subtasks) a source is *configured* to emit,
+    /// when the shell knows it — e.g. the `'rows-per-second'` option of a `datagen` table in the
+    /// SQL flinkops deployed. A rate-limited source without a backlog metric hides its demand
+    /// while it is throttled; with this the core takes the demand as `max(declared, observed)`
+    /// instead of guessing. Ignored for sources that expose `pendingRecords` and for non-sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_rate_per_s: Option<f64>,
 }
 
 /// Metrics of every vertex at one instant (epoch milliseconds, or simulated time).
@@ -176,7 +183,7 @@ impl Default for Settings {
             ineffective_threshold: 0.1,
             catch_up_ms: 300_000,
             max_source_backpressure: 0.5,
-            load_change_tolerance: 0.1,
+            load_change_tolerance: 0.05,
         }
     }
 }

@@ -200,11 +200,16 @@ pub struct SimSettings {
     pub noise: f64,
     /// Noise seed.
     pub seed: u64,
+    /// Rate-limited (datagen-like) sources report their configured rate as
+    /// `declared_rate_per_s` — what a shell knows from the job's SQL (`'rows-per-second'`). Off:
+    /// their demand is unseen while they are throttled.
+    #[serde(default)]
+    pub declared_rates: bool,
 }
 
 impl Default for SimSettings {
     fn default() -> Self {
-        SimSettings { duration_s: 1500, sample_every_s: 5, decide_every_s: 10, restart_s: 10, noise: 0.03, seed: 1 }
+        SimSettings { duration_s: 1500, sample_every_s: 5, decide_every_s: 10, restart_s: 10, noise: 0.03, seed: 1, declared_rates: false }
     }
 }
 
@@ -471,6 +476,11 @@ impl SimJob {
                         records_out_per_s: Some(noisy(flow.output[v])),
                         pending_records: match sv.source {
                             Some((_, SourceKind::Queue)) => Some(backlog[v]),
+                            _ => None,
+                        },
+                        // configuration, not a measurement: exact
+                        declared_rate_per_s: match sv.source {
+                            Some((_, SourceKind::RateLimited)) if s.declared_rates => Some(demand[v]),
                             _ => None,
                         },
                     };

@@ -24,6 +24,7 @@ fn vs(busy: f64, bp: f64, rin: f64, rout: f64) -> VertexSample {
         records_in_per_s: Some(rin),
         records_out_per_s: Some(rout),
         pending_records: None,
+        declared_rate_per_s: None,
     }
 }
 
