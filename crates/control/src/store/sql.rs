@@ -112,6 +112,17 @@ impl SqlStore {
         Ok(store)
     }
 
+    /// A transaction that writes. SQLite's default (deferred) transaction starts as a reader and
+    /// fails at once with "database is locked" when it upgrades to a writer after another
+    /// connection wrote (the busy timeout does not apply to that upgrade); `BEGIN IMMEDIATE`
+    /// takes the write lock first, so concurrent writers wait their turn.
+    async fn write_tx(&self) -> std::result::Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -137,7 +148,7 @@ impl SqlStore {
             .map_err(e())?;
         let mut applied = Vec::new();
         for m in MIGRATIONS {
-            let mut tx = self.pool.begin().await.map_err(e())?;
+            let mut tx = self.write_tx().await.map_err(e())?;
             if self.backend == Backend::Postgres {
                 // Serialises concurrent openers; released at commit.
                 sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7262730401)) AS l").fetch_all(&mut *tx).await.map_err(e())?;
@@ -259,7 +270,12 @@ const INTENT_COLS: &str = "id, job, kind, reason, payload, state, error, created
 impl Store for SqlStore {
     async fn put_spec(&self, job: &str, spec_hash: &str, spec: &str, now: i64) -> Result<SpecVersion> {
         let e = || self.err("storing a spec version");
-        let mut tx = self.pool.begin().await.map_err(e())?;
+        let mut tx = self.write_tx().await.map_err(e())?;
+        if self.backend == Backend::Postgres {
+            // READ COMMITTED lets two writers read the same latest version; a per-job lock held
+            // to the end of the transaction makes them number their versions one after the other.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))::text").bind(job).fetch_one(&mut *tx).await.map_err(e())?;
+        }
         if let Some(row) = sqlx::query("SELECT job, version, spec_hash, spec, created_at FROM spec_versions WHERE job = $1 ORDER BY version DESC LIMIT 1")
             .bind(job)
             .fetch_optional(&mut *tx)
@@ -530,7 +546,7 @@ impl Store for SqlStore {
 
     async fn record_metric(&self, job: &str, metric: &str, point: MetricPoint, keep: i64) -> Result<()> {
         let e = || self.err("recording a metric");
-        let mut tx = self.pool.begin().await.map_err(e())?;
+        let mut tx = self.write_tx().await.map_err(e())?;
         sqlx::query("INSERT INTO metric_history (job, metric, ts, value) VALUES ($1, $2, $3, $4)")
             .bind(job)
             .bind(metric)
@@ -595,7 +611,7 @@ impl Store for SqlStore {
 
     async fn record_delivery(&self, d: &Delivery, keep: i64) -> Result<()> {
         let e = || self.err("recording a delivery");
-        let mut tx = self.pool.begin().await.map_err(e())?;
+        let mut tx = self.write_tx().await.map_err(e())?;
         sqlx::query("INSERT INTO deliveries (job, rule, channel, kind, status, ok, error, attempts, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(&d.job)
             .bind(&d.rule)
@@ -646,7 +662,7 @@ impl Store for SqlStore {
 
     async fn record_scaling(&self, rec: &ScalingRecord, keep: i64) -> Result<()> {
         let e = || self.err("recording a scaling decision");
-        let mut tx = self.pool.begin().await.map_err(e())?;
+        let mut tx = self.write_tx().await.map_err(e())?;
         sqlx::query("INSERT INTO scaling_decisions (job, at, applied, summary, decision) VALUES ($1, $2, $3, $4, $5)")
             .bind(&rec.job)
             .bind(rec.at)

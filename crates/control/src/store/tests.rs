@@ -175,7 +175,7 @@ macro_rules! suite {
     };
 }
 
-suite!(migrations_are_idempotent, spec_versions_change_only_with_the_hash, observed_jobs_round_trip, catalog_upserts_by_path, one_pending_exclusive_intent_per_job, concurrent_intents_only_one_wins, alerts_upsert, metric_history_is_a_ring, meta_deliveries_and_scalings, data_survives_reopening);
+suite!(migrations_are_idempotent, spec_versions_change_only_with_the_hash, observed_jobs_round_trip, catalog_upserts_by_path, one_pending_exclusive_intent_per_job, concurrent_intents_only_one_wins, concurrent_read_then_write_transactions_wait, alerts_upsert, metric_history_is_a_ring, meta_deliveries_and_scalings, data_survives_reopening);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suite_on_sqlite() {
@@ -355,6 +355,27 @@ async fn concurrent_intents_only_one_wins(store: &SqlStore, _: &str) {
         }
     }
     assert_eq!((ok, conflicts), (1, 5));
+}
+
+/// Transactions that read then write (put_spec) from many connections at once all succeed: on
+/// SQLite a deferred transaction would fail with "database is locked" when it upgrades to a
+/// writer after another one wrote.
+async fn concurrent_read_then_write_transactions_wait(store: &SqlStore, _: &str) {
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let job = format!("busy-{}", i % 4);
+            s.put_spec(&job, &format!("h{i}"), "spec", i).await
+        }));
+    }
+    for t in tasks {
+        t.await.expect("join").expect("every concurrent put_spec succeeds");
+    }
+    for j in 0..4 {
+        let latest = store.latest_spec(&format!("busy-{j}")).await.expect("latest").expect("a version");
+        assert_eq!(latest.version, 4, "4 distinct hashes per job make versions 1..=4");
+    }
 }
 
 async fn alerts_upsert(store: &SqlStore, _: &str) {
