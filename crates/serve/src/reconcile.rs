@@ -561,7 +561,10 @@ async fn periodic_savepoint(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, 
     let Some(policy) = &mj.savepoints else { return Ok(()) };
     let Some(interval) = policy.interval_ms else { return Ok(()) };
     let (Some(client), Some(active)) = (client, observed.active()) else { return Ok(()) };
-    if active.status != JobStatus::Running {
+    // RUNNING is reported while tasks still deploy; a completed checkpoint of this Flink job
+    // shows they all run (a savepoint triggered before fails with "not all required tasks are
+    // currently running").
+    if active.status != JobStatus::Running || (mj.checkpoint_stale_after_ms.is_some() && active.completed_checkpoints == 0) {
         return Ok(());
     }
     let now = now_ms();
@@ -574,9 +577,17 @@ async fn periodic_savepoint(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, 
         meta_put(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT, Some(&now)).await?;
         return Ok(());
     }
-    take_savepoint(shared, mj, env, client, &active.flink_job_id, "periodic savepoint").await?;
-    meta_put(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT, Some(&now_ms())).await?;
-    Ok(())
+    match take_savepoint(shared, mj, env, client, &active.flink_job_id, "periodic savepoint").await {
+        Ok(_) => meta_put(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT, Some(&now_ms())).await,
+        // Recorded as a failed intent and counted; tried again after a tenth of the interval
+        // (at least 5 s), without failing the reconcile step.
+        Err(e @ Error::Flink(_)) => {
+            tracing::warn!(job = %mj.key, "periodic savepoint failed, will retry: {e}");
+            let retry_at = now_ms() - interval + (interval / 10).max(5_000);
+            meta_put(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT, Some(&retry_at)).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Triggers a savepoint of the running job, records it (intent, catalog) and enforces retention.

@@ -169,6 +169,9 @@ impl Serve {
 
 impl Drop for Serve {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("---- serve log (last 40 lines of {}) ----\n{}", self.log.display(), self.log_tail());
+        }
         self.stop();
         let _ = flinkops().args(["local", "down", "--name", &self.cluster, "--timeout", "20"]).output();
     }
@@ -208,9 +211,13 @@ fn newest_intent(job: &Value, kind: &str) -> Option<Value> {
     intents_of(job).into_iter().find(|i| i["kind"] == kind)
 }
 
+/// The job runs and its current Flink job has completed a checkpoint (checkpoint paths hold the
+/// Flink job id, so one of an earlier job does not count).
 fn running_with_checkpoint(s: &Serve) -> Option<Value> {
     let j = s.job("dev", "counter");
-    (j["job"]["phase"] == "running" && j["job"]["last_checkpoint"].is_string()).then_some(j)
+    let id = j["job"]["flink_job_id"].as_str()?;
+    let cp = j["job"]["last_checkpoint"].as_str()?;
+    (j["job"]["phase"] == "running" && cp.contains(id)).then_some(j)
 }
 
 fn local_dir(path: &str) -> PathBuf {
@@ -348,7 +355,8 @@ fn serve_deploys_savepoints_upgrades_rolls_back_suspends_recovers() {
     });
     let recovered = j["job"]["flink_job_id"].as_str().expect("id").to_string();
     let r = restored_from(&s, &recovered);
-    assert_eq!(r["is_savepoint"], false, "restored from a retained checkpoint: {r}");
+    // Flink reports any snapshot restored through a savepoint path with `is_savepoint: true`
+    // (seen with 2.3); the path tells it was the retained checkpoint.
     let path = r["external_path"].as_str().expect("path").to_string();
     assert!(path.contains(&resumed) && path.contains("chk-"), "restored from the killed job's checkpoint {path} (latest seen before the kill: {before})");
     let rec = newest_intent(&j, "recover").expect("recover intent");
