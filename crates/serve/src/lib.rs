@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod env;
+pub mod failpoint;
 pub mod health;
 pub mod metrics;
 pub mod model;

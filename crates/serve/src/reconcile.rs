@@ -380,6 +380,7 @@ async fn execute(
         Action::BeginUpgrade(u) => {
             // Recorded before the job is touched: a crash from here on resumes from the store.
             store.begin_intent(&intent(IntentKind::Upgrade, format!("spec changed: version {} → {}", u.from.version, u.to.version), u.to_json())).await?;
+            crate::failpoint::hit("upgrade.begun");
         }
         Action::StopWithSavepoint { flink_job_id } => {
             let client = need_client(client)?;
@@ -389,6 +390,7 @@ async fn execute(
             let sp = client.stop_with_savepoint(&job_id(&flink_job_id)?, env.savepoint_dir().as_deref(), false, SAVEPOINT_DEADLINE).await;
             match sp {
                 Ok(sp) => {
+                    crate::failpoint::hit("upgrade.stopped");
                     intent.savepoint = Some(sp.as_str().to_string());
                     store.update_intent_payload(id, &intent.to_json()).await?;
                     record_savepoint(shared, mj, &flink_job_id, sp.as_str(), false).await?;
@@ -408,6 +410,9 @@ async fn execute(
                 return Err(Error::Corrupt(format!("{key}: submit without a pending upgrade")));
             };
             if intent.savepoint.is_none() {
+                // The old job stopped with this savepoint but a crash kept it from being
+                // recorded: record it now (catalog and intent) before submitting from it.
+                record_savepoint(shared, mj, &intent.old_flink_job, &from_savepoint, false).await?;
                 intent.savepoint = Some(from_savepoint.clone());
             }
             if rollback {
@@ -418,6 +423,7 @@ async fn execute(
             store.update_intent_payload(id, &intent.to_json()).await?;
             match submit_version(shared, mj, env, client, &version, Some(&from_savepoint)).await {
                 Ok(new_id) => {
+                    crate::failpoint::hit("upgrade.submitted");
                     if !rollback {
                         intent.new_flink_job = Some(new_id.clone());
                         intent.deadline_ms = Some(now_ms() + intent.health_timeout_ms);
@@ -452,6 +458,7 @@ async fn execute(
             intent.rolling_back = true;
             intent.rollback_reason = Some(reason);
             store.update_intent_payload(id, &intent.to_json()).await?;
+            crate::failpoint::hit("upgrade.rolling_back");
         }
         Action::Cancel { flink_job_id } => {
             let client = need_client(client)?;

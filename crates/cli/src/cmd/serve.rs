@@ -136,6 +136,16 @@ pub fn serve(args: ServeArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
+/// Whether `serve.json` names a process that still runs (a crashed serve leaves its file).
+fn serve_alive(info: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(info) else { return false };
+    match serde_json::from_str::<ServeInfo>(&text) {
+        Ok(i) => Path::new("/proc").join(i.pid.to_string()).exists(),
+        // Unreadable: keep it, so the error names the file.
+        Err(_) => true,
+    }
+}
+
 fn redact_url(s: &str) -> String {
     match url::Url::parse(s) {
         Ok(mut u) if u.password().is_some() => {
@@ -176,10 +186,13 @@ struct Server {
 fn find_server(a: &ServerArgs, g: &GlobalArgs) -> anyhow::Result<Server> {
     let home = super::home(g)?;
     let base = home.root().join("serve");
-    let dir = match &a.spec {
-        Some(s) => Some(serve_dir(&home, &platform_of(s)?)),
-        None => {
-            let dirs: Vec<PathBuf> = std::fs::read_dir(&base).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.join("serve.json").is_file()).collect();
+    let dir = match (&a.spec, &a.server) {
+        (Some(s), _) => Some(serve_dir(&home, &platform_of(s)?)),
+        // An explicit URL needs no discovery (the token comes from --token-file or the env).
+        (None, Some(_)) => None,
+        (None, None) => {
+            // serve.json of a serve that crashed stays behind: only live processes count.
+            let dirs: Vec<PathBuf> = std::fs::read_dir(&base).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| serve_alive(&p.join("serve.json"))).collect();
             match dirs.len() {
                 1 => dirs.into_iter().next(),
                 0 => None,

@@ -48,6 +48,11 @@ impl Serve {
 
     /// Starts (again) the serve process with the same spec, store and port.
     pub fn spawn(&mut self) {
+        self.spawn_with(&[]);
+    }
+
+    /// Like [`Serve::spawn`], with extra environment variables (e.g. `FLINKOPS_FAILPOINTS`).
+    pub fn spawn_with(&mut self, vars: &[(&str, &str)]) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
         let bin = assert_cmd::cargo::cargo_bin("flinkops");
         let child = Command::new(bin)
@@ -60,6 +65,8 @@ impl Serve {
             .env("FLINKOPS_HOME", test_home())
             .env_remove("FLINKOPS_TOKEN")
             .env_remove("FLINK_HOME")
+            .env_remove("FLINKOPS_FAILPOINTS")
+            .envs(vars.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
@@ -75,7 +82,27 @@ impl Serve {
             .stderr(Stdio::null())
             .spawn();
         self.child = Some(child);
-        wait_for("serve to answer", Duration::from_secs(60), || self.try_get("/healthz"));
+        // Until it answers, or exits (at a failpoint).
+        wait_for("serve to answer", Duration::from_secs(60), || {
+            let exited = self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
+            (exited || self.try_get("/healthz").is_some()).then_some(())
+        });
+    }
+
+    /// Waits until serve exits by itself (e.g. at a failpoint): its exit status.
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("serve runs");
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(st)) = c.try_wait() {
+                return st;
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                panic!("serve did not exit within {timeout:?}; log:\n{}", self.log_tail());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// kill -9 of serve (a crash).
@@ -236,7 +263,7 @@ fn serve_deploys_savepoints_upgrades_rolls_back_suspends_recovers() {
     std::fs::write(&spec, spec_yaml(&platform, "    upgradeHealthTimeout: 45s\n    savepoints: {interval: 6s, maxCount: 2}\n")).expect("spec");
     let sql = dir.path().join("counter.sql");
     std::fs::write(&sql, counting(200, "")).expect("sql");
-    let s = Serve::start(&spec, &format!("{platform}-dev"), dir.path());
+    let mut s = Serve::start(&spec, &format!("{platform}-dev"), dir.path());
     let t0 = Instant::now();
 
     // 1. Deploy: serve starts the local cluster and the job; it runs and checkpoints.
@@ -366,4 +393,73 @@ fn serve_deploys_savepoints_upgrades_rolls_back_suspends_recovers() {
     let metrics = String::from_utf8_lossy(&m.stdout);
     assert!(metrics.contains("flinkops_recoveries_total 1"), "{metrics}");
     assert!(metrics.contains("flinkops_local_process_restarts_total{env=\"dev\",process=\"JobManager\"} 1"), "{metrics}");
+
+    // 8. The newest retained checkpoint's `_metadata` is corrupt: recovery rejects it (the header
+    //    does not read) and restores the one before.
+    let chk_dir = s.cluster_dir().join("checkpoints").join(&recovered);
+    let chks = wait_for("2 retained checkpoints of the recovered job", Duration::from_secs(60), || {
+        let mut c = checkpoints_in(&chk_dir);
+        (c.len() >= 2).then(|| std::mem::take(&mut c))
+    });
+    let jm = s.pid_of("jobmanager");
+    assert!(Command::new("kill").args(["-9", &jm.to_string()]).status().expect("kill").success());
+    // No checkpoint completes without a JobManager: the newest is final now.
+    let chks_now = checkpoints_in(&chk_dir);
+    let newest = *chks_now.last().expect("a checkpoint");
+    let previous = chks_now[chks_now.len() - 2];
+    assert!(newest >= *chks.last().expect("one"), "{chks:?} {chks_now:?}");
+    std::fs::write(chk_dir.join(format!("chk-{newest}")).join("_metadata"), b"not a checkpoint").expect("corrupt _metadata");
+    let j = wait_for("recovery from the previous checkpoint", Duration::from_secs(180), || {
+        running_with_checkpoint(&s).filter(|j| j["job"]["flink_job_id"] != recovered.as_str())
+    });
+    let r = restored_from(&s, j["job"]["flink_job_id"].as_str().expect("id"));
+    let path = r["external_path"].as_str().expect("path");
+    assert!(path.ends_with(&format!("{recovered}/chk-{previous}")), "restored {path}, expected chk-{previous} (chk-{newest} is corrupt)");
+    let rec = newest_intent(&j, "recover").expect("recover intent");
+    let rejected = rec["payload"]["rejected"].as_array().cloned().unwrap_or_default();
+    assert!(rejected.iter().any(|x| x["path"].as_str().unwrap_or("").ends_with(&format!("chk-{newest}"))), "the corrupt checkpoint is named in the intent: {rec:#}");
+    println!("corrupt chk-{newest}: restored chk-{previous}; rejected: {rejected:?}");
+
+    // 9. serve crashes (abort, like kill -9) at each step of an upgrade; started again, it
+    //    completes the upgrade from the savepoint it stopped with, and no savepoint is lost.
+    let mut rate = 400;
+    for point in ["upgrade.begun", "upgrade.stopped", "upgrade.submitted"] {
+        rate += 10;
+        std::fs::write(&sql, counting(rate, "")).expect("new version");
+        let before = s.job("dev", "counter");
+        let version_before = before["job"]["running_version"].as_i64().expect("version");
+        s.stop();
+        // Started on the changed spec, serve upgrades by itself.
+        s.spawn_with(&[("FLINKOPS_FAILPOINTS", point)]);
+        let st = s.wait_exit(Duration::from_secs(120));
+        assert!(!st.success(), "{point}: serve aborted at the failpoint ({st})");
+        s.spawn();
+        let j = wait_for("the interrupted upgrade to complete", Duration::from_secs(180), || {
+            let j = s.job("dev", "counter");
+            (newest_intent(&j, "upgrade").is_some_and(|i| i["state"] != "pending") && running_with_checkpoint(&s).is_some()).then_some(j)
+        });
+        let up = newest_intent(&j, "upgrade").expect("upgrade");
+        assert_eq!(up["state"], "done", "{point}: {up:#}\n{}", s.log_tail());
+        assert!(j["job"]["running_version"].as_i64().expect("v") > version_before, "{point}: a new version runs");
+        let sp = up["payload"]["savepoint"].as_str().expect("the upgrade's savepoint");
+        assert!(local_dir(sp).join("_metadata").is_file(), "{point}: the upgrade's savepoint is kept");
+        let r = restored_from(&s, j["job"]["flink_job_id"].as_str().expect("id"));
+        assert_eq!(local_dir(r["external_path"].as_str().expect("path")), local_dir(sp), "{point}: the new version restored the upgrade's savepoint");
+        let cataloged = j["snapshots"].as_array().cloned().unwrap_or_default();
+        assert!(cataloged.iter().any(|x| x["path"].as_str().map(local_dir) == Some(local_dir(sp))), "{point}: the savepoint is in the catalog");
+        println!("crash at {point}: upgrade completed on restart");
+    }
+}
+
+/// The numbers of the `chk-N` directories in `dir`, ascending.
+fn checkpoints_in(dir: &Path) -> Vec<u64> {
+    let mut v: Vec<u64> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_prefix("chk-")).and_then(|n| n.parse().ok()))
+        .filter(|n| dir.join(format!("chk-{n}")).join("_metadata").is_file())
+        .collect();
+    v.sort_unstable();
+    v
 }
