@@ -9,6 +9,14 @@ pub enum Error {
     /// The store URL is neither a SQLite path nor `postgres://…`.
     #[error("`{url}` is not a store flinkops can use: {why} (expected a directory for SQLite, or postgres://user@host:port/db)")]
     BadStoreUrl { url: String, why: String },
+    /// The database could not be reached when opening the store.
+    #[error("cannot connect to the store {url}: {cause} (is the database running and reachable from here? check the URL given to --store)")]
+    Unreachable {
+        /// Password redacted.
+        url: String,
+        /// In the message (not a `source`, so error chains do not print it twice).
+        cause: sqlx::Error,
+    },
     /// The database answered with an error or could not be reached.
     #[error("the store ({backend}) failed while {action}: {source}")]
     Store {
@@ -52,7 +60,7 @@ impl Error {
     pub fn label(&self) -> &'static str {
         match self {
             Error::BadStoreUrl { .. } => "bad_store_url",
-            Error::Store { .. } => "store",
+            Error::Store { .. } | Error::Unreachable { .. } => "store",
             Error::Conflict { .. } => "conflict",
             Error::NotFound { .. } => "not_found",
             Error::Corrupt { .. } => "corrupt",
@@ -65,7 +73,7 @@ impl Error {
     /// True when retrying later may succeed (the database or the file system had a hiccup);
     /// false for errors that need a person (bad URL, conflicts, corrupt rows).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Store { .. } | Error::Io { .. })
+        matches!(self, Error::Store { .. } | Error::Unreachable { .. } | Error::Io { .. })
     }
 }
 

@@ -536,3 +536,36 @@ fn committed(dir: &Path) -> Vec<u64> {
     }
     rows
 }
+
+/// Bad input to serve fails before anything starts, with a clear message and exit code: a spec
+/// with errors (2, file:line:col), an unreachable store (3, password redacted, no cluster
+/// started), and CLI commands without a running serve (3).
+#[test]
+fn serve_rejects_bad_input_before_starting_anything() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let home = dir.path().join("home");
+    let spec = dir.path().join("flinkops.yaml");
+    std::fs::write(&spec, spec_yaml("it-bad", "")).expect("spec");
+    let out = flinkops().env("FLINKOPS_HOME", &home).args(["serve", "--listen", "127.0.0.1:0", "--spec"]).arg(&spec).output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("flinkops.yaml:") && err.contains("counter.sql"), "names the file and the missing SQL script: {err}");
+
+    std::fs::write(dir.path().join("counter.sql"), counting(10, "")).expect("sql");
+    let out = flinkops()
+        .env("FLINKOPS_HOME", &home)
+        .args(["serve", "--listen", "127.0.0.1:0", "--store", "postgres://flinkops:s3cret-pw@127.0.0.1:1/flinkops", "--spec"])
+        .arg(&spec)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("cannot connect to the store postgres://flinkops:***@127.0.0.1:1/flinkops"), "{err}");
+    assert!(!err.contains("s3cret-pw"), "the password is never printed: {err}");
+    assert!(!home.join("clusters").exists(), "no cluster was started");
+
+    let out = flinkops().env("FLINKOPS_HOME", &home).args(["status"]).output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("flinkops serve --spec"), "says how to start one: {err}");
+}

@@ -106,7 +106,7 @@ impl SqlStore {
             .acquire_timeout(std::time::Duration::from_secs(10))
             .connect_with(opts)
             .await
-            .map_err(|source| Error::Store { backend: "postgres", action: "connecting", source })?;
+            .map_err(|source| Error::Unreachable { url: redact(url), cause: source })?;
         let store = SqlStore { pool, backend: Backend::Postgres };
         store.migrate().await?;
         Ok(store)
