@@ -162,3 +162,107 @@ async fn vertex_maxima(client: &FlinkClient, id: &JobId, d: &JobDetails, missing
     }
     (busy, bp)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The sampler against Flink 2.3.0's answers recorded from a real cluster
+    //! (`crates/rest/tests/fixtures/2.3.0`, `scripts/record-rest-fixtures.sh`), replayed by a
+    //! local HTTP server. The live check is the `health::` integration test.
+
+    use std::path::PathBuf;
+
+    use axum::http::{StatusCode, Uri};
+    use serde_json::Value;
+
+    use super::*;
+
+    const JOB: &str = "1a0181b3f17e47b21f89aaca830d78ec";
+    const SOURCE_VERTEX: &str = "bc764cd8ddf7a0cff126f51c16239658";
+
+    fn fixtures() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rest/tests/fixtures/2.3.0")
+    }
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(fixtures().join(format!("{name}.json"))).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    }
+
+    /// Flink as recorded: the running job, its checkpoints and metrics; the subtask metrics of
+    /// the source vertex only (the other vertex answers 404); any other job 404.
+    async fn replay(uri: Uri) -> (StatusCode, String) {
+        let p = uri.path();
+        let name = if p == format!("/jobs/{JOB}") {
+            "job_running"
+        } else if p == format!("/jobs/{JOB}/checkpoints") {
+            "checkpoints_running"
+        } else if p == format!("/jobs/{JOB}/checkpoints/config") {
+            "checkpoints_config"
+        } else if p == format!("/jobs/{JOB}/metrics") {
+            "job_metrics"
+        } else if p == format!("/jobs/{JOB}/vertices/{SOURCE_VERTEX}/subtasks/metrics") {
+            "subtask_metrics_agg"
+        } else {
+            return (StatusCode::NOT_FOUND, fixture("error_job_not_found"));
+        };
+        (StatusCode::OK, fixture(name))
+    }
+
+    async fn flink() -> (FlinkClient, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, axum::Router::new().fallback(replay)).await;
+        });
+        let client = FlinkClient::new(format!("http://{addr}").parse().expect("url")).expect("client");
+        (client, task)
+    }
+
+    #[tokio::test]
+    async fn a_recorded_running_job_becomes_a_sample() {
+        let (client, task) = flink().await;
+        let id: JobId = JOB.parse().expect("job id");
+        let s = sample_job(&client, &id, Some("orders"), 1_795_463_964_000).await.expect("sample");
+        task.abort();
+
+        let job: Value = serde_json::from_str(&fixture("job_running")).expect("json");
+        let cps: Value = serde_json::from_str(&fixture("checkpoints_running")).expect("json");
+        let x = &s.sample;
+        assert_eq!((x.job.as_str(), s.flink_name.as_str(), x.at), ("orders", "flinkops-fixture", 1_795_463_964_000));
+        assert_eq!(x.state.as_deref(), Some("RUNNING"));
+        assert_eq!(x.uptime_ms, Some(job["now"].as_i64().expect("now") - job["timestamps"]["RUNNING"].as_i64().expect("ts")));
+        assert_eq!(x.num_restarts, Some(0));
+        assert_eq!(x.completed_checkpoints, cps["counts"]["completed"].as_i64());
+        assert_eq!(x.failed_checkpoints, Some(0));
+        assert_eq!(x.last_completed_checkpoint_at, cps["latest"]["completed"]["latest_ack_timestamp"].as_i64());
+        assert_eq!(x.last_checkpoint_duration_ms, cps["latest"]["completed"]["end_to_end_duration"].as_i64());
+        assert_eq!(x.checkpoint_interval_ms, Some(1000));
+        // The source's busy time is NaN in the recording (no value yet): skipped, not 0.
+        assert_eq!((x.max_busy_ms_per_s, x.max_backpressured_ms_per_s), (None, Some(0.0)));
+        assert!(x.expected_running);
+        assert_eq!(s.missing.len(), 2, "{:?}", s.missing);
+        assert!(s.missing[0].starts_with("metrics of vertex 20ba6b65f97481d5570070de90e4e791"), "{:?}", s.missing);
+        assert!(s.missing[1].starts_with("busyTimeMsPerSecond: no running vertex reported it yet"), "{:?}", s.missing);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_job_is_not_found_and_names_the_id() {
+        let (client, task) = flink().await;
+        let id: JobId = "00000000000000000000000000000000".parse().expect("job id");
+        let e = sample_job(&client, &id, None, 0).await.expect_err("unknown job");
+        task.abort();
+        assert!(e.is_not_found(), "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.starts_with("Flink job 00000000000000000000000000000000 was not found at http://127.0.0.1:"), "{msg}");
+        let unknown = e.unknown_sample("orders", 5);
+        assert_eq!((unknown.state, unknown.at, unknown.job.as_str()), (None, 5, "orders"));
+
+        // Nothing listening: a Flink error, not "not found".
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+        let dead = FlinkClient::builder(format!("http://127.0.0.1:{port}").parse().expect("url"))
+            .retry(flinkops_rest::RetryPolicy::none())
+            .build()
+            .expect("client");
+        let e = sample_job(&dead, &id, None, 0).await.expect_err("unreachable");
+        assert!(!e.is_not_found() && e.to_string().starts_with("cannot read Flink job 00000000000000000000000000000000 from http://127.0.0.1:"), "{e}");
+    }
+}
