@@ -68,6 +68,8 @@ pub enum Command {
     Savepoint(cmd::serve::LifecycleArgs),
     /// Restart a job from a checkpoint or savepoint of its catalog.
     Restore(cmd::serve::RestoreArgs),
+    /// Sample a Flink job and evaluate the built-in health rules on it (exit 1 if one holds).
+    Health(cmd::health::HealthArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to generate completions for.
@@ -99,6 +101,7 @@ fn main() -> std::process::ExitCode {
         Command::Resume(c) => cmd::serve::lifecycle("resume", c, &global),
         Command::Savepoint(c) => cmd::serve::lifecycle("savepoint", c, &global),
         Command::Restore(c) => cmd::serve::restore(c, &global),
+        Command::Health(c) => cmd::health::run(c, &global),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "flinkops", &mut std::io::stdout());
             Ok(output::Exit::Success)

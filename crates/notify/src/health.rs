@@ -246,6 +246,8 @@ pub enum SettingsError {
         "alert override `{rule}`: `for: {value}` is not a duration: {reason}; write a Prometheus duration such as `30s`, `5m` or `1h30m`"
     )]
     BadFor { rule: String, value: String, reason: String },
+    #[error("the spec has no environment `{env}`; its environments are: {known}")]
+    UnknownEnvironment { env: String, known: String },
 }
 
 impl RuleSettings {
@@ -256,6 +258,22 @@ impl RuleSettings {
             disabled: false,
             severity: rule.default_severity(),
         })
+    }
+
+    /// The settings of one environment of a spec: its `alerts` overrides, its checkpointing's
+    /// `alertAfterMissed`, the spec's `alerting.runbookBaseUrl` and the label `flinkops_env`
+    /// (as on the Prometheus rules of the same names).
+    pub fn for_environment(spec: &flinkops_spec::Spec, env: &str) -> Result<Self, SettingsError> {
+        let Some(e) = spec.environments.get(env) else {
+            let known: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
+            return Err(SettingsError::UnknownEnvironment { env: env.to_string(), known: known.join(", ") });
+        };
+        let mut s = RuleSettings { runbook_base_url: spec.alerting.runbook_base_url.clone(), ..RuleSettings::default() };
+        if let Some(c) = &e.checkpointing {
+            s.missed_checkpoints = c.alert_after_missed.max(1);
+        }
+        s.labels.insert(flinkops_spec::rules::ENV_LABEL.to_string(), env.to_string());
+        s.with_overrides(&e.alerts)
     }
 
     /// Applies the spec's per-environment `alerts` overrides (`FlinkJobNotRunning: {for: 30s}`,

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod autoscaler;
 pub mod config;
 pub mod flink;
+pub mod health;
 pub mod job;
 pub mod local;
 pub mod memory;

@@ -91,10 +91,10 @@ pub(super) fn payload(routing_key: &str, source: &str, n: &Notification) -> serd
             if n.runbook_url.starts_with("http://") || n.runbook_url.starts_with("https://") {
                 ev["links"] = json!([{"href": n.runbook_url, "text": "Runbook"}]);
             }
-            if ev["payload"]["group"] == "" {
-                if let Some(p) = ev["payload"].as_object_mut() {
-                    p.remove("group");
-                }
+            if ev["payload"]["group"] == ""
+                && let Some(p) = ev["payload"].as_object_mut()
+            {
+                p.remove("group");
             }
             ev
         }

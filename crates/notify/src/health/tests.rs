@@ -418,6 +418,20 @@ fn overrides_from_the_spec() {
 }
 
 #[test]
+fn settings_of_a_spec_environment() {
+    let yaml = "platform: demo\nenvironments:\n  local:\n    target: local\n    flinkVersion: \"2.3\"\n    checkpointing:\n      interval: 5s\n      alertAfterMissed: 5\n    alerts:\n      FlinkJobNotRunning: {for: 15s}\n      FlinkTaskBusy: {disabled: true}\nalerting:\n  runbookBaseUrl: https://runbooks.example.com\n";
+    let spec = flinkops_spec::parse("flinkops.yaml", yaml).expect("valid spec").spec;
+    let s = RuleSettings::for_environment(&spec, "local").expect("settings");
+    assert_eq!(s.rule(Rule::FlinkJobNotRunning).for_ms, 15_000);
+    assert!(s.rule(Rule::FlinkTaskBusy).disabled);
+    assert_eq!(s.missed_checkpoints, 5);
+    assert_eq!(s.runbook_base_url.as_deref(), Some("https://runbooks.example.com"));
+    assert_eq!(s.labels.get("flinkops_env").map(String::as_str), Some("local"));
+    let e = RuleSettings::for_environment(&spec, "prod").expect_err("no such environment");
+    assert_eq!(e.to_string(), "the spec has no environment `prod`; its environments are: local");
+}
+
+#[test]
 fn rule_names_match_the_prometheus_rules() {
     for r in Rule::ALL {
         assert!(flinkops_spec::rules::RULE_NAMES.contains(&r.name()), "{r} is not a Prometheus rule name");
