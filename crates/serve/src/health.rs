@@ -1,25 +1,97 @@
-//! Health of managed jobs: the built-in rules evaluated from Flink's REST metrics, alert state in
-//! the store, and notifications through the spec's channels.
+//! Health of managed jobs: after each reconcile step, a sample of the job is read from Flink's
+//! REST API (`flinkops_notify::sample_job`), the built-in rules are evaluated
+//! (`flinkops_notify::evaluate_job`: for-durations, deduplication, resolution), changed alert
+//! states are stored, and notifications go out through the spec's channels; every delivery is
+//! recorded in the store. serve's own "a person has to act" alert goes the same way.
 
-use flinkops_control::store::{AlertStatus, Store};
+use std::collections::BTreeMap;
+
+use flinkops_control::store::{AlertState, AlertStatus, Store};
+use flinkops_notify::{HealthHistory, JobHealthSample, Notification, NotificationStatus, Notifier, NotifierOptions, RuleSettings};
+use flinkops_rest::JobId;
+use flinkops_spec::types::{JobAlerts, Severity};
 
 use crate::env::EnvRuntime;
-use crate::model::ManagedJob;
+use crate::model::{ManagedJob, Platform};
 use crate::state::Shared;
+use flinkops_control::store::now_ms;
 
 /// The rule of serve's own "a person has to act" alert (circuit breaker open, rollback, nothing
 /// restorable).
 pub const ACTION_NEEDED: &str = "FlinkopsActionNeeded";
 
-/// Evaluates the job's health rules after a reconcile step.
-pub async fn evaluate(shared: &Shared, mj: &ManagedJob, _env: &EnvRuntime) {
-    let alerts = shared.store.alerts(&mj.key).await.unwrap_or_default();
-    let firing = alerts.iter().filter(|a| a.status == AlertStatus::Firing).count();
+/// Deliveries kept per job in the store.
+const DELIVERIES_KEPT: i64 = 500;
+
+/// The notifier of a platform: the spec's channels, each job (by its key `env/job`) routed to
+/// the channels it names.
+pub fn notifier(platform: &Platform, external_url: Option<String>) -> Notifier {
+    let routes: BTreeMap<String, JobAlerts> = platform.jobs.iter().map(|j| (j.key.clone(), JobAlerts { channels: j.alert_channels.clone() })).collect();
+    let n = Notifier::new(&platform.alerting, &routes, NotifierOptions { external_url, ..NotifierOptions::default() });
+    for p in n.problems() {
+        tracing::warn!(channel = %p.channel, "alert channel problem: {}", p.message);
+    }
+    n
+}
+
+/// Whether the job is meant to run now (a suspended, finished or deliberately stopping job
+/// resolves its alerts instead of raising them).
+fn expected_running(phase: &str) -> bool {
+    !matches!(phase, "suspended" | "finished" | "upgrading" | "rolling_back" | "savepointing")
+}
+
+/// Reads the job's health sample from Flink.
+async fn sample(mj: &ManagedJob, env: &EnvRuntime, flink_job: Option<&str>, now: i64) -> JobHealthSample {
+    let (Some(client), Some(id)) = (env.client().await, flink_job.and_then(|j| j.parse::<JobId>().ok())) else {
+        return JobHealthSample::new(&mj.key, now);
+    };
+    match flinkops_notify::sample_job(&client, &id, Some(&mj.key), now).await {
+        Ok(s) => {
+            if !s.missing.is_empty() {
+                tracing::debug!(job = %mj.key, missing = ?s.missing, "parts of the health sample could not be read");
+            }
+            s.sample
+        }
+        Err(e) => {
+            tracing::debug!(job = %mj.key, "health sample: {e}");
+            e.unknown_sample(&mj.key, now)
+        }
+    }
+}
+
+/// Evaluates the job's health rules after a reconcile step, stores what changed, notifies, and
+/// sets the job's health (`healthy`, `degraded`, `unhealthy`).
+pub async fn evaluate(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) {
+    let now = now_ms();
     let observed = shared.store.observed(&mj.key).await.ok().flatten();
-    let running = observed.as_ref().is_some_and(|o| o.state == "RUNNING");
-    let health = match (running, firing) {
-        (true, 0) => "healthy",
-        (true, _) => "degraded",
+    let phase = observed.as_ref().map(|o| o.phase.clone()).unwrap_or_default();
+    let mut s = sample(mj, env, observed.as_ref().and_then(|o| o.flink_job_id.as_deref()), now).await;
+    s.expected_running = expected_running(&phase);
+    if s.checkpoint_interval_ms.is_none() {
+        s.checkpoint_interval_ms = mj.checkpoint_interval_ms;
+    }
+    let settings: RuleSettings = shared.platform.read().await.rule_settings.get(&mj.env).cloned().unwrap_or_default();
+    let prev = shared.store.alerts(&mj.key).await.unwrap_or_default();
+    let evaluation = {
+        let mut histories = shared.health.lock().unwrap_or_else(|p| p.into_inner());
+        let history = histories.entry(mj.key.clone()).or_insert_with(HealthHistory::default);
+        flinkops_notify::evaluate_job(&prev, &s, history, &settings, now)
+    };
+    for st in evaluation.changed_states() {
+        if let Err(e) = shared.store.put_alert(st).await {
+            tracing::error!(job = %mj.key, rule = %st.rule, "storing the alert state failed: {e}");
+        }
+    }
+    for n in evaluation.notifications() {
+        deliver(shared, n).await;
+    }
+    let firing: Vec<&AlertState> = evaluation.states().filter(|a| a.status == AlertStatus::Firing).collect();
+    let action_needed = prev.iter().any(|a| a.rule == ACTION_NEEDED && a.status == AlertStatus::Firing);
+    let running = s.state.as_deref() == Some("RUNNING");
+    let health = match (running, firing.is_empty() && !action_needed) {
+        (true, true) => "healthy",
+        (true, false) => "degraded",
+        (false, _) if !s.expected_running && firing.is_empty() => "healthy",
         (false, _) => "unhealthy",
     };
     shared.metrics.set_job_health(&mj.key, health == "healthy");
@@ -31,5 +103,42 @@ pub async fn evaluate(shared: &Shared, mj: &ManagedJob, _env: &EnvRuntime) {
     }
 }
 
+/// Sends one notification to its channels and records each delivery.
+async fn deliver(shared: &Shared, n: &Notification) {
+    let notifier = shared.notifier.read().await.clone();
+    for r in notifier.deliver(n).await {
+        shared.metrics.notification(r.kind.as_str(), r.ok);
+        if !r.ok {
+            tracing::warn!(job = %n.job, rule = %n.rule, channel = %r.channel, "alert delivery failed: {}", r.error.as_deref().unwrap_or("?"));
+        }
+        if let Err(e) = shared.store.record_delivery(&r.to_delivery(n), DELIVERIES_KEPT).await {
+            tracing::error!(job = %n.job, "recording the delivery failed: {e}");
+        }
+    }
+}
+
 /// Sends the "a person has to act" alert through the job's channels.
-pub async fn notify_action_needed(_shared: &Shared, _mj: &ManagedJob, _summary: &str) {}
+pub async fn notify_action_needed(shared: &Shared, mj: &ManagedJob, summary: &str) {
+    let now = now_ms();
+    let labels = BTreeMap::from([
+        ("alertname".to_string(), ACTION_NEEDED.to_string()),
+        ("severity".to_string(), Severity::Critical.as_str().to_string()),
+        ("job_name".to_string(), mj.job.clone()),
+        ("flinkops_env".to_string(), mj.env.clone()),
+    ]);
+    let n = Notification {
+        job: mj.key.clone(),
+        rule: ACTION_NEEDED.to_string(),
+        severity: Severity::Critical,
+        status: NotificationStatus::Firing,
+        repeat: false,
+        summary: summary.to_string(),
+        description: format!("flinkops serve needs a person to act on {}: {summary}", mj.key),
+        runbook_url: String::new(),
+        dedup_key: flinkops_notify::dedup_key(&mj.key, ACTION_NEEDED),
+        starts_at: now,
+        ends_at: None,
+        labels,
+    };
+    deliver(shared, &n).await;
+}

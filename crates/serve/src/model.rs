@@ -111,6 +111,8 @@ pub struct Platform {
     pub envs: BTreeMap<String, EnvSpec>,
     pub jobs: Vec<ManagedJob>,
     pub alerting: Alerting,
+    /// Health-rule settings per environment (its `alerts` overrides, `alertAfterMissed`, labels).
+    pub rule_settings: BTreeMap<String, flinkops_notify::RuleSettings>,
 }
 
 impl Platform {
@@ -164,7 +166,12 @@ pub fn load(spec_path: &Path) -> Result<Platform> {
             jobs.push(managed_job(&p, j, &dir)?);
         }
     }
-    Ok(Platform { spec_path: spec_path.to_path_buf(), platform: parsed.spec.platform.clone(), envs, jobs, alerting: parsed.spec.alerting.clone() })
+    let mut rule_settings = BTreeMap::new();
+    for env_name in envs.keys() {
+        let s = flinkops_notify::RuleSettings::for_environment(&parsed.spec, env_name).map_err(|e| Error::Input(format!("{}: environment `{env_name}`: {e}", spec_path.display())))?;
+        rule_settings.insert(env_name.clone(), s);
+    }
+    Ok(Platform { spec_path: spec_path.to_path_buf(), platform: parsed.spec.platform.clone(), envs, jobs, alerting: parsed.spec.alerting.clone(), rule_settings })
 }
 
 fn diagnostics(d: Vec<flinkops_spec::Diagnostic>) -> Error {

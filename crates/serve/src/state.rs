@@ -58,6 +58,10 @@ pub struct Shared {
     pub token: Option<String>,
     pub opts: ServeOptions,
     pub started_at_ms: i64,
+    /// The spec's alert channels (rebuilt when the spec is reloaded).
+    pub notifier: RwLock<flinkops_notify::Notifier>,
+    /// Per job: the counters the health rules compare over time (in memory; alert states are stored).
+    pub health: std::sync::Mutex<BTreeMap<String, flinkops_notify::HealthHistory>>,
     shutdown: watch::Sender<bool>,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -91,6 +95,8 @@ impl Shared {
             token: opts.token.clone(),
             opts,
             started_at_ms: now_ms(),
+            notifier: RwLock::new(crate::health::notifier(&platform, None)),
+            health: std::sync::Mutex::new(BTreeMap::new()),
             shutdown: tx,
             tasks: std::sync::Mutex::new(Vec::new()),
         });
@@ -136,6 +142,7 @@ impl Shared {
                 }
             }
         }
+        *self.notifier.write().await = crate::health::notifier(&platform, None);
         *self.platform.write().await = platform.clone();
         let mut jobs = self.jobs.write().await;
         for j in &platform.jobs {
