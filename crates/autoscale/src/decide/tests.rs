@@ -147,7 +147,8 @@ fn stabilizing_collecting_and_missing_metrics() {
 #[test]
 fn scale_down_waits_for_the_delay_and_takes_the_highest() {
     let g = chain(&[("src", 1), ("agg", 8)], false);
-    let settings = Settings { scale_down_delay_ms: 120_000, window_ms: 60_000, ..Settings::default() };
+    // the band [0.4, 0.85]: 2100/s on 8 × 1000/s is below it
+    let settings = Settings { scale_down_delay_ms: 120_000, window_ms: 60_000, scale_down_threshold: 0.4, ..Settings::default() };
     let at = |t: i64, rate: f64| -> Vec<MetricSample> {
         (0..=6)
             .map(|i| MetricSample {
