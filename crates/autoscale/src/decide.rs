@@ -290,10 +290,33 @@ fn mean(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
-/// Decides. Pure: the same input gives the same decision and next state. The returned state is
-/// the one to keep if the decision is applied (if it is not applied, keep the old state except
-/// for its scale-down bookkeeping, or simply the returned one: a rescale that did not happen is
-/// detected as such by [`State::last_rescale_ms`] only in stabilization timing).
+/// Drops the samples no later [`decide`] will look at: those older than the window before
+/// `now_ms`, and those taken before the last rescale's stabilization ended (they describe the old
+/// parallelism). Keeps a reconcile loop's history bounded; `decide` on the retained samples gives
+/// the same decision as on all of them.
+pub fn retain_history(samples: &mut Vec<MetricSample>, settings: &Settings, state: &State, now_ms: i64) {
+    let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let mut from = now_ms.saturating_sub(ms(settings.window_ms));
+    if let Some(last) = state.last_rescale_ms {
+        from = from.max(last.saturating_add(ms(settings.stabilization_ms)).min(now_ms));
+    }
+    samples.retain(|s| s.at_ms >= from);
+}
+
+/// Decides. Pure (no I/O, no clock): the same input gives the same decision and next state.
+///
+/// For a reconcile loop: every `decide_every` it appends a [`MetricSample`] (oldest first) to its
+/// history, calls `decide(&graph, &history, &settings, &state, now_ms)` with the job graph at its
+/// current parallelism, and
+/// * on [`Status::Rescale`] applies [`Decision::changes`]; if the apply succeeded it keeps the
+///   returned state (it records the rescale time for stabilization and the scale-ups for the
+///   effectiveness check), if it failed it keeps the *old* state and retries at the next tick;
+/// * otherwise keeps the returned state (it carries the pending scale-downs and their
+///   recommendations) — `Stabilizing` and `Collecting` return the old state unchanged.
+///
+/// The history it needs is the last [`Settings::window_ms`] of samples; [`retain_history`]
+/// drops the rest. Persist the [`State`] (serde) to survive a restart of the loop; the samples
+/// may be lost (the next decision then waits for [`Settings::min_window_ms`]).
 pub fn decide(
     graph: &JobGraph,
     samples: &[MetricSample],
