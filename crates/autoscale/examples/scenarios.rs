@@ -1,4 +1,5 @@
-//! Prints the simulator's scenario suite: the DS2 core beside the CPU-threshold policy.
+//! Prints the simulator's scenario suite: the DS2 core beside the CPU-threshold policy, and DS2
+//! when datagen-like sources do not declare their rate.
 //!
 //! `cargo run -p flinkops-autoscale --release --example scenarios -- [SCENARIOS] [SEED]`
 //! (defaults: 200 scenarios, seed 1). `flinkops autoscaler simulate` prints the same table.

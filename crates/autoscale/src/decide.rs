@@ -25,8 +25,9 @@
 //!     source that is not backpressured counts with exactly its observed rate.
 //!
 //!   A source without busy time (datagen: `NaN`) that emits over 5 % less than its declared rate
-//!   while backpressured under 10 % of the time is saturated itself: its busy time is taken as
-//!   1000 ms/s, so it is scaled like any other vertex.
+//!   while backpressured under 10 % of the time is saturated itself: it is never idle, so its
+//!   useful time is `1000 − backpressured` ms/s and it is scaled up like any other vertex (never
+//!   down on that estimate).
 //! * **Target rate**: for a source its demand; for any other vertex the sum over its inputs of
 //!   the input's target output rate, where a vertex's target output rate is its target input
 //!   rate × its observed output/input ratio.
@@ -234,11 +235,12 @@ impl Decision {
     }
 }
 
-/// A source without busy time counts as saturated (busy 1000 ms/s) when it emits less than its
-/// declared rate by more than this share (beyond the metrics' noise)…
+/// A source without busy time is *saturated* when it emits less than its declared rate by more
+/// than this share (beyond the metrics' noise)…
 const SATURATED_SOURCE_SHORTFALL: f64 = 0.05;
-/// … while it is backpressured less than this share of the time (nothing downstream holds it
-/// back).
+/// … while it is backpressured less than this share of the time: then nothing downstream holds
+/// it back and it is never idle (it is behind its rate), so its useful time is the time it is
+/// not backpressured.
 const SATURATED_SOURCE_MAX_BACKPRESSURE: f64 = 0.1;
 
 /// Carries out the bookkeeping of a scale-up of `d` (action [`Action::ScaleUp`]): clears a
@@ -288,10 +290,33 @@ fn mean(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
-/// Decides. Pure: the same input gives the same decision and next state. The returned state is
-/// the one to keep if the decision is applied (if it is not applied, keep the old state except
-/// for its scale-down bookkeeping, or simply the returned one: a rescale that did not happen is
-/// detected as such by [`State::last_rescale_ms`] only in stabilization timing).
+/// Drops the samples no later [`decide`] will look at: those older than the window before
+/// `now_ms`, and those taken before the last rescale's stabilization ended (they describe the old
+/// parallelism). Keeps a reconcile loop's history bounded; `decide` on the retained samples gives
+/// the same decision as on all of them.
+pub fn retain_history(samples: &mut Vec<MetricSample>, settings: &Settings, state: &State, now_ms: i64) {
+    let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let mut from = now_ms.saturating_sub(ms(settings.window_ms));
+    if let Some(last) = state.last_rescale_ms {
+        from = from.max(last.saturating_add(ms(settings.stabilization_ms)).min(now_ms));
+    }
+    samples.retain(|s| s.at_ms >= from);
+}
+
+/// Decides. Pure (no I/O, no clock): the same input gives the same decision and next state.
+///
+/// For a reconcile loop: every `decide_every` it appends a [`MetricSample`] (oldest first) to its
+/// history, calls `decide(&graph, &history, &settings, &state, now_ms)` with the job graph at its
+/// current parallelism, and
+/// * on [`Status::Rescale`] applies [`Decision::changes`]; if the apply succeeded it keeps the
+///   returned state (it records the rescale time for stabilization and the scale-ups for the
+///   effectiveness check), if it failed it keeps the *old* state and retries at the next tick;
+/// * otherwise keeps the returned state (it carries the pending scale-downs and their
+///   recommendations) — `Stabilizing` and `Collecting` return the old state unchanged.
+///
+/// The history it needs is the last [`Settings::window_ms`] of samples; [`retain_history`]
+/// drops the rest. Persist the [`State`] (serde) to survive a restart of the loop; the samples
+/// may be lost (the next decision then waits for [`Settings::min_window_ms`]).
 pub fn decide(
     graph: &JobGraph,
     samples: &[MetricSample],
@@ -485,19 +510,24 @@ pub fn decide(
             action: Action::NoData,
             reason: String::new(),
         };
-        // A source without busy time (datagen reports NaN) that falls short of its declared rate
-        // while nothing downstream holds it back is limited by itself: it runs flat out. (While
-        // it is backpressured its own limit is hidden; a window mixing throttled and free
-        // seconds would mislead any estimate, so none is made.)
-        let saturated_source = source_demand.and_then(|sd| {
+        // A source without busy time (datagen reports NaN) that emits less than its declared
+        // rate while nothing downstream holds it back is limited by itself: it wants to emit all
+        // the time, so its useful time (DS2) is the time it is not backpressured. Only while it
+        // is (almost) never backpressured: real Flink over-reports a bursting datagen's
+        // backpressure (~998 ms/s at 84 % of its rate), and a window mixing throttled and free
+        // seconds would mislead the estimate. It may scale the source up, never down.
+        let behind_declared = source_demand.and_then(|sd| {
             let declared = sd.declared_rate_per_s.filter(|_| sd.basis == DemandBasis::Declared)?;
             let bp = m.backpressured_ms_per_s.unwrap_or(0.0) / 1000.0;
-            (false && busy.is_none() && bp < SATURATED_SOURCE_MAX_BACKPRESSURE && output > 1e-9 && output < declared * (1.0 - SATURATED_SOURCE_SHORTFALL))
+            (busy.is_none()
+                && bp < SATURATED_SOURCE_MAX_BACKPRESSURE
+                && output > 1e-9
+                && output < declared * (1.0 - SATURATED_SOURCE_SHORTFALL))
                 .then_some(declared)
         });
-        let busy = match (busy, saturated_source) {
+        let busy = match (busy, behind_declared) {
             (Some(b), _) => b,
-            (None, Some(_)) => 1.0,
+            (None, Some(_)) => 1.0 - (m.backpressured_ms_per_s.unwrap_or(0.0) / 1000.0).clamp(0.0, 1.0),
             (None, None) => {
                 d.reason = "busy time unknown (NaN): keeping the parallelism".into();
                 decision.vertices.push(d);
@@ -583,10 +613,18 @@ pub fn decide(
                     ));
                 }
             }
-            if let Some(declared) = saturated_source {
+            if let Some(declared) = behind_declared {
+                let downward = aligned < p;
+                let computed = std::mem::take(&mut d.reason);
+                if downward {
+                    d.action = Action::Keep;
+                    d.new_parallelism = p;
+                    may_join_down.retain(|&k| k != decision.vertices.len());
+                }
                 d.reason = format!(
-                    "busy time unknown (NaN), but it emits {output:.0}/s of its declared {declared:.0}/s without backpressure: saturated, busy taken as 1000 ms/s; {}",
-                    d.reason
+                    "busy time unknown (NaN); it emits {output:.0}/s of its declared {declared:.0}/s, without backpressure: saturated, useful time = 1000 − backpressured = {:.0} ms/s (used to scale up only); {}",
+                    busy * 1000.0,
+                    if downward { format!("keeps {p} ({computed})") } else { computed }
                 );
             }
         }

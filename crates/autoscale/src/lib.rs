@@ -37,7 +37,7 @@ pub mod decide;
 pub mod model;
 pub mod sim;
 
-pub use decide::{Action, Decision, DemandBasis, ScaleUpRecord, SourceDemand, State, Status, VertexDecision, VertexState, decide};
+pub use decide::{Action, Decision, DemandBasis, ScaleUpRecord, SourceDemand, State, Status, VertexDecision, VertexState, decide, retain_history};
 pub use model::{Edge, JobGraph, MetricSample, Settings, Vertex, VertexSample};
 
 /// Errors of the scaling core: bad input, never I/O.

@@ -256,6 +256,9 @@ pub struct Trace {
     pub over: Vec<u64>,
     /// Per second: Σ over vertices of max(0, p* − p).
     pub under: Vec<u64>,
+    /// Per second: Σ over vertices of p*.
+    #[serde(default)]
+    pub needed: Vec<u64>,
     /// Parallelism per vertex at the end.
     pub final_parallelism: Vec<u32>,
     /// Minimal backpressure-free parallelism per vertex at the end.
@@ -377,6 +380,7 @@ impl SimJob {
             backpressured: Vec::new(),
             over: Vec::new(),
             under: Vec::new(),
+            needed: Vec::new(),
             final_parallelism: Vec::new(),
             final_needed: Vec::new(),
         };
@@ -395,6 +399,7 @@ impl SimJob {
             }
             trace.over.push((0..n).map(|v| u64::from(p[v].saturating_sub(needed[v]))).sum());
             trace.under.push((0..n).map(|v| u64::from(needed[v].saturating_sub(p[v]))).sum());
+            trace.needed.push(needed.iter().map(|&x| u64::from(x)).sum());
 
             if t < restart_until {
                 for v in 0..n {

@@ -147,7 +147,8 @@ fn stabilizing_collecting_and_missing_metrics() {
 #[test]
 fn scale_down_waits_for_the_delay_and_takes_the_highest() {
     let g = chain(&[("src", 1), ("agg", 8)], false);
-    let settings = Settings { scale_down_delay_ms: 120_000, window_ms: 60_000, ..Settings::default() };
+    // the band [0.4, 0.85]: 2100/s on 8 × 1000/s is below it
+    let settings = Settings { scale_down_delay_ms: 120_000, window_ms: 60_000, scale_down_threshold: 0.4, ..Settings::default() };
     let at = |t: i64, rate: f64| -> Vec<MetricSample> {
         (0..=6)
             .map(|i| MetricSample {
@@ -275,6 +276,150 @@ proptest! {
         // one decision reaches a parallelism the next decision keeps (unless clamped at max)
         if p2 < 128 {
             prop_assert_eq!(agg.action, Action::Keep, "{:?} then {:?}", d.vertex("agg"), agg);
+        }
+    }
+}
+
+/// `src → agg` where the source declares its rate `declared` and emits `served` (what the
+/// bottleneck `agg`, at capacity `cap` per subtask and parallelism `p`, lets through).
+fn declared_samples(declared: f64, cap: f64, p: u32) -> Vec<MetricSample> {
+    let mut s = model_samples(declared, cap, p);
+    for x in &mut s {
+        let src = x.vertices.get_mut("src").expect("src");
+        src.declared_rate_per_s = Some(declared);
+        src.busy_ms_per_s = None; // datagen: NaN
+    }
+    s
+}
+
+#[test]
+fn declared_rate_is_the_demand_and_one_decision_fits() {
+    // agg sustains 1000/s per subtask; datagen declares 5000/s but emits 1000/s, blocked.
+    let g = chain(&[("src", 1), ("agg", 1)], false);
+    let d = run(&g, &declared_samples(5000.0, 1000.0, 1), &no_delay());
+    let sd = d.vertex("src").unwrap().source_demand.unwrap();
+    assert_eq!((sd.basis, sd.demand_per_s), (DemandBasis::Declared, 5000.0));
+    let agg = d.vertex("agg").unwrap();
+    assert!(!agg.target_guessed);
+    // 5000 / (1000 × 0.7) = 7.14 → 8
+    assert_eq!((agg.action, agg.new_parallelism), (Action::ScaleUp, 8));
+    let again = run(&chain(&[("src", 1), ("agg", 8)], false), &declared_samples(5000.0, 1000.0, 8), &no_delay());
+    assert_eq!(again.vertex("agg").unwrap().action, Action::Keep);
+    assert_eq!(again.status, Status::Steady);
+}
+
+#[test]
+fn saturated_datagen_source_scales_up_never_down() {
+    // The source itself (NaN busy) emits 3000 of its declared 10 000/s with no backpressure.
+    let g = chain(&[("src", 2), ("sink", 8)], false);
+    let s = |out: f64, declared: f64| {
+        let mut src = vs(0.0, 20.0, 0.0, out);
+        src.busy_ms_per_s = None;
+        src.declared_rate_per_s = Some(declared);
+        steady(&[("src", src), ("sink", vs(100.0, 0.0, out, 0.0))])
+    };
+    let d = run(&g, &s(3000.0, 10_000.0), &no_delay());
+    let src = d.vertex("src").unwrap();
+    // useful time 980 ms/s → 3000 / 2 / 0.98 = 1530.6/s per subtask; 10 000 / (1530.6 × 0.7) = 9.33 → 10
+    assert!((src.true_rate_per_subtask.unwrap() - 3000.0 / 2.0 / 0.98).abs() < 1e-6, "{src:?}");
+    assert_eq!((src.action, src.new_parallelism), (Action::ScaleUp, 10), "{}", src.reason);
+    assert!(src.reason.contains("saturated"), "{}", src.reason);
+    // Keeping up (emits its rate): nothing known of its capacity, kept.
+    let d = run(&g, &s(10_000.0, 10_000.0), &no_delay());
+    assert_eq!(d.vertex("src").unwrap().action, Action::NoData);
+    // Backpressured: held back downstream, its own capacity is unknown: kept.
+    let mut held = s(3000.0, 10_000.0);
+    for x in &mut held {
+        x.vertices.get_mut("src").unwrap().backpressured_ms_per_s = Some(900.0);
+    }
+    assert_eq!(run(&g, &held, &no_delay()).vertex("src").unwrap().action, Action::NoData);
+}
+
+#[test]
+fn retain_history_keeps_the_decision() {
+    let g = chain(&[("src", 1), ("agg", 1)], true);
+    let mut s: Vec<MetricSample> = (0..=30)
+        .map(|i| MetricSample {
+            at_ms: i * 5_000,
+            vertices: [("src".to_string(), vs(100.0, 500.0, 0.0, 1000.0)), ("agg".to_string(), vs(1000.0, 0.0, 1000.0, 0.0))].into(),
+        })
+        .collect();
+    let state = State { last_rescale_ms: Some(40_000), ..State::default() };
+    let settings = no_delay();
+    let before = decide(&g, &s, &settings, &state, 150_000).unwrap();
+    retain_history(&mut s, &settings, &state, 150_000);
+    assert_eq!(s.first().map(|x| x.at_ms), Some(90_000), "the last 60 s");
+    assert_eq!(decide(&g, &s, &settings, &state, 150_000).unwrap(), before);
+    // right after a rescale: samples of the old parallelism go
+    let state = State { last_rescale_ms: Some(140_000), ..State::default() };
+    retain_history(&mut s, &settings, &state, 150_000);
+    assert_eq!(s.first().map(|x| x.at_ms), Some(150_000));
+}
+
+proptest! {
+    #[test]
+    fn the_ds2_formula_and_key_group_alignment(
+        load in 100.0f64..1e6, cap in 10.0f64..1e5, p in 1u32..64, maxpar in 1u32..1000, keyed in any::<bool>(),
+    ) {
+        // Declared demand: the target is exact, so the formula can be checked end to end.
+        let mut g = chain(&[("src", 1), ("agg", p.min(maxpar))], keyed);
+        g.vertices[1].max_parallelism = maxpar;
+        let p = p.min(maxpar);
+        let d = run(&g, &declared_samples(load, cap, p), &no_delay());
+        let agg = d.vertex("agg").unwrap();
+        let settings = no_delay();
+        prop_assert!((agg.target_rate - load).abs() <= 1e-9 * load);
+        let true_rate = agg.true_rate_per_subtask.unwrap();
+        // true rate = records processed / useful (busy) time, per subtask
+        let served = load.min(cap * f64::from(p));
+        // (busy time is floored at 1 ms/s)
+        let busy = (served / (cap * f64::from(p))).max(1e-3);
+        prop_assert!((true_rate - served / f64::from(p) / busy).abs() <= 1e-6 * true_rate);
+        let raw = agg.raw_parallelism.unwrap();
+        prop_assert!((raw - load / (true_rate * settings.target_utilization)).abs() <= 1e-9 * raw.max(1.0));
+        let upper = settings.max_parallelism.min(maxpar);
+        let clamped = agg.clamped_parallelism.unwrap();
+        prop_assert!(clamped >= 1 && clamped <= upper);
+        if (raw.ceil() as u32) <= upper {
+            prop_assert!(f64::from(clamped) >= raw * (1.0 - 1e-9) && f64::from(clamped) < raw + 1.0);
+        } else {
+            prop_assert_eq!(clamped, upper);
+        }
+        let aligned = agg.aligned_parallelism.unwrap();
+        if keyed && aligned != clamped {
+            // aligned up to the smallest divisor of the key groups at or above the computed value
+            prop_assert!(aligned > clamped && maxpar % aligned == 0 && aligned <= upper);
+            prop_assert!((clamped..aligned).all(|q| maxpar % q != 0));
+        }
+        if !keyed {
+            prop_assert_eq!(aligned, clamped);
+        }
+        if agg.action == Action::ScaleUp {
+            prop_assert_eq!(agg.new_parallelism, aligned);
+            // the new parallelism runs the target at no more than the target utilization
+            // (unless clamped at the upper bound)
+            if aligned < upper {
+                prop_assert!(load / (cap * f64::from(aligned)) <= settings.target_utilization + 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn cheaper_records_never_need_more_subtasks(load in 100.0f64..1e6, cap in 10.0f64..1e5, f in 1.0f64..10.0, p in 1u32..64) {
+        let g = chain(&[("src", 1), ("agg", p)], true);
+        let slow = run(&g, &declared_samples(load, cap, p), &no_delay());
+        let fast = run(&g, &declared_samples(load, cap * f, p), &no_delay());
+        prop_assert!(fast.vertex("agg").unwrap().new_parallelism <= slow.vertex("agg").unwrap().new_parallelism);
+    }
+
+    #[test]
+    fn declared_demand_converges_in_one_decision(load in 100.0f64..1e6, cap in 10.0f64..1e5, p in 1u32..100, keyed in any::<bool>()) {
+        // With the demand known, the parallelism one decision picks is kept by the next one.
+        let g = chain(&[("src", 1), ("agg", p)], keyed);
+        let p2 = run(&g, &declared_samples(load, cap, p), &no_delay()).vertex("agg").unwrap().new_parallelism;
+        let again = run(&chain(&[("src", 1), ("agg", p2)], keyed), &declared_samples(load, cap, p2), &no_delay());
+        if p2 < 128 {
+            prop_assert_eq!(again.vertex("agg").unwrap().new_parallelism, p2, "{:?}", again.vertex("agg"));
         }
     }
 }

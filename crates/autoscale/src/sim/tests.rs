@@ -130,19 +130,32 @@ fn cpu_threshold_steps_the_whole_job() {
 #[test]
 fn suite_summary_holds() {
     let report = run_suite(40, 1);
-    let ds2 = &report.policies[0];
-    let cpu = &report.policies[1];
     println!("{}", report.table());
-    assert_eq!(ds2.policy, "ds2");
-    // Loose bounds around the measured figures (see docs/autoscaler.md), so a regression fails.
-    assert!(ds2.one_decision_share_observable >= 0.6, "{}", report.table());
-    assert!(ds2.converged_share >= 0.85, "{}", report.table());
-    assert!(ds2.oscillating_scenarios <= 2, "{}", report.table());
-    assert!(ds2.one_decision_share > cpu.one_decision_share + 0.2, "{}", report.table());
-    assert!(ds2.mean_rescales < cpu.mean_rescales, "{}", report.table());
+    let [ds2, cpu] = &report.policies[..] else { panic!("two policies: {:?}", report.policies.len()) };
+    let unseen = &report.ds2_rate_unseen;
+    assert_eq!((ds2.policy.as_str(), cpu.policy.as_str(), unseen.policy.as_str()), ("ds2", "cpu-80%", "ds2 rate unseen"));
     assert_eq!(ds2.outcomes.len(), 40);
+    // The goals for DS2 with observable demand: ≥ 95 % converged in one decision per
+    // phase, no oscillation; and better than the CPU-threshold policy on the same scenarios.
+    assert!(ds2.one_decision_share >= 0.95, "{}", report.table());
+    assert_eq!(ds2.oscillations, 0, "{}", report.table());
+    assert_eq!(ds2.converged_share, 1.0, "{}", report.table());
+    assert!(ds2.max_rescales <= 3, "{}", report.table());
+    assert!(ds2.one_decision_share > cpu.one_decision_share + 0.5, "{}", report.table());
+    assert!(ds2.mean_rescales < cpu.mean_rescales && ds2.over_share < cpu.over_share, "{}", report.table());
+    // Without the datagen-like sources' rates their demand is a guess (≤ 2× what they emit):
+    // more decisions, still converging without oscillation. Scenarios whose sources all expose a
+    // backlog do not depend on it: identical outcomes.
+    assert_eq!(unseen.oscillations, 0, "{}", report.table());
+    assert!(unseen.converged_share >= 0.95, "{}", report.table());
+    for (a, b) in ds2.outcomes.iter().zip(&unseen.outcomes) {
+        if a.observable_demand {
+            assert_eq!(a, b);
+        }
+    }
     // each outcome is consistent with its scenario
     let s = scenario(1, 0);
-    let again = outcome(&s, &s.job.run(&mut Ds2::new(ds2_settings()), &vec![1; s.job.vertices.len()], &s.sim));
+    let declared = SimSettings { declared_rates: true, ..s.sim.clone() };
+    let again = outcome(&s, &s.job.run(&mut Ds2::new(ds2_settings()), &vec![1; s.job.vertices.len()], &declared));
     assert_eq!(again, ds2.outcomes[0]);
 }
