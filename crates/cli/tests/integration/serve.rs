@@ -260,7 +260,10 @@ fn serve_deploys_savepoints_upgrades_rolls_back_suspends_recovers() {
     let dir = tempfile::tempdir().expect("tmp");
     let platform = format!("it-serve-{}", std::process::id());
     let spec = dir.path().join("flinkops.yaml");
-    std::fs::write(&spec, spec_yaml(&platform, "    upgradeHealthTimeout: 45s\n    savepoints: {interval: 6s, maxCount: 2}\n")).expect("spec");
+    let hook = Hook::start();
+    let yaml = spec_yaml(&platform, &format!("    upgradeHealthTimeout: 45s\n    savepoints: {{interval: 6s, maxCount: 2}}\nalerting:\n  channels:\n    hook:\n      webhook: {{url: \"http://127.0.0.1:{}/alerts\"}}\n", hook.port))
+        .replace("    stateBackend: hashmap\n", "    stateBackend: hashmap\n    alerts: {FlinkJobNotRunning: {for: 2s}}\n");
+    std::fs::write(&spec, yaml).expect("spec");
     let sql = dir.path().join("counter.sql");
     std::fs::write(&sql, counting(200, "")).expect("sql");
     let mut s = Serve::start(&spec, &format!("{platform}-dev"), dir.path());
@@ -389,6 +392,13 @@ fn serve_deploys_savepoints_upgrades_rolls_back_suspends_recovers() {
     let rec = newest_intent(&j, "recover").expect("recover intent");
     assert_eq!(rec["state"], "done");
     println!("JobManager kill -9 → running and checkpointing again in {:.1} s", killed_at.elapsed().as_secs_f64());
+    // The outage fired FlinkJobNotRunning to the webhook, and the recovery resolved it; the
+    // rolled-back upgrade's action-needed alert went there too.
+    let sent = |rule: &str, status: &str| hook.bodies().iter().any(|b| b["status"] == status && b["alerts"][0]["labels"]["alertname"] == rule);
+    wait_for("FlinkJobNotRunning firing then resolved at the webhook", Duration::from_secs(90), || (sent("FlinkJobNotRunning", "firing") && sent("FlinkJobNotRunning", "resolved")).then_some(()));
+    assert!(sent("FlinkopsActionNeeded", "firing"), "{:#?}", hook.bodies());
+    let alerts = s.get("/api/v1/alerts");
+    println!("alerts: {}", serde_json::to_string(&alerts).unwrap_or_default().chars().take(600).collect::<String>());
     let m = Command::new("curl").args(["-sS", &format!("{}/metrics", s.url)]).output().expect("metrics");
     let metrics = String::from_utf8_lossy(&m.stdout);
     assert!(metrics.contains("flinkops_recoveries_total 1"), "{metrics}");
@@ -568,4 +578,45 @@ fn serve_rejects_bad_input_before_starting_anything() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("flinkops serve --spec"), "says how to start one: {err}");
+}
+
+/// A webhook receiver on 127.0.0.1: answers 200 to every POST and keeps the JSON bodies.
+struct Hook {
+    port: u16,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl Hook {
+    fn start() -> Hook {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = bodies.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut r = BufReader::new(stream);
+                let mut len = 0usize;
+                let mut line = String::new();
+                while r.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0u8; len];
+                if r.read_exact(&mut body).is_ok()
+                    && let Ok(v) = serde_json::from_slice::<Value>(&body)
+                {
+                    keep.lock().expect("lock").push(v);
+                }
+                let _ = r.get_mut().write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            }
+        });
+        Hook { port, bodies }
+    }
+
+    fn bodies(&self) -> Vec<Value> {
+        self.bodies.lock().expect("lock").clone()
+    }
 }
