@@ -205,6 +205,34 @@ pub async fn job_views(shared: &Shared) -> Result<Vec<JobView>> {
             error: last.error,
         });
     }
+    // Jobs of Kubernetes environments: as the operator's status says.
+    for ke in &platform.kube_envs {
+        for (key, (_, _, name)) in &ke.jobs {
+            let o = observed.get(key);
+            out.push(JobView {
+                key: key.clone(),
+                env: ke.name.clone(),
+                job: name.clone(),
+                phase: o.map(|o| o.phase.clone()).unwrap_or_else(|| "deploying".into()),
+                state: o.map(|o| o.state.clone()).unwrap_or_else(|| "UNKNOWN".into()),
+                health: o.map(|o| o.health.clone()).unwrap_or_else(|| "unknown".into()),
+                flink_job_id: o.and_then(|o| o.flink_job_id.clone()),
+                running_version: None,
+                desired_version: None,
+                parallelism: 0,
+                last_checkpoint: o.and_then(|o| o.last_checkpoint.clone()),
+                last_savepoint: o.and_then(|o| o.last_savepoint.clone()),
+                restored_from: None,
+                suspended: o.is_some_and(|o| o.phase == "suspended"),
+                pending: pending.get(&format!("{}/kubernetes", ke.name)).cloned(),
+                alerts_firing: firing.remove(key).unwrap_or_default(),
+                updated_at: o.map(|o| o.updated_at),
+                last_actions: vec![],
+                waiting: None,
+                error: None,
+            });
+        }
+    }
     Ok(out)
 }
 

@@ -14,6 +14,7 @@ pub mod api;
 pub mod env;
 pub mod failpoint;
 pub mod health;
+pub mod kube;
 pub mod metrics;
 pub mod model;
 pub mod reconcile;

@@ -113,6 +113,8 @@ pub struct Platform {
     pub alerting: Alerting,
     /// Health-rule settings per environment (its `alerts` overrides, `alertAfterMissed`, labels).
     pub rule_settings: BTreeMap<String, flinkops_notify::RuleSettings>,
+    /// `target: kubernetes` environments (the operator reconciles Flink there).
+    pub kube_envs: Vec<crate::kube::KubeEnv>,
 }
 
 impl Platform {
@@ -154,11 +156,15 @@ pub fn load(spec_path: &Path) -> Result<Platform> {
     let sql = flinkops_spec::output::load_sql(&parsed, &dir).map_err(diagnostics)?;
     let mut envs = BTreeMap::new();
     let mut jobs = Vec::new();
+    let mut kube_envs = Vec::new();
     for env_name in parsed.spec.environments.keys() {
         let (p, _warnings) = plan::plan(&parsed, env_name, &sql).map_err(diagnostics)?;
         if p.env.target == Target::Kubernetes {
-            // Kubernetes environments are deployed with `flinkops apply` (the operator
-            // reconciles them); serve manages local and standalone targets.
+            // The operator reconciles Flink there: serve applies the rendered objects and
+            // observes the operator's status (crate::kube).
+            let rendered = flinkops_spec::render::render(&parsed, env_name, &sql).map_err(diagnostics)?;
+            let names: Vec<String> = p.jobs.iter().map(|j| j.name.to_string()).collect();
+            kube_envs.push(crate::kube::KubeEnv::new(env_name, &rendered.bundle.files, &names)?);
             continue;
         }
         envs.insert(env_name.clone(), env_spec(&parsed.spec.platform, &p));
@@ -171,7 +177,7 @@ pub fn load(spec_path: &Path) -> Result<Platform> {
         let s = flinkops_notify::RuleSettings::for_environment(&parsed.spec, env_name).map_err(|e| Error::Input(format!("{}: environment `{env_name}`: {e}", spec_path.display())))?;
         rule_settings.insert(env_name.clone(), s);
     }
-    Ok(Platform { spec_path: spec_path.to_path_buf(), platform: parsed.spec.platform.clone(), envs, jobs, alerting: parsed.spec.alerting.clone(), rule_settings })
+    Ok(Platform { spec_path: spec_path.to_path_buf(), platform: parsed.spec.platform.clone(), envs, jobs, alerting: parsed.spec.alerting.clone(), rule_settings, kube_envs })
 }
 
 fn diagnostics(d: Vec<flinkops_spec::Diagnostic>) -> Error {

@@ -36,6 +36,10 @@ pub struct ServeOptions {
     pub supervise_every: Duration,
     /// The API token (mutating endpoints). None: mutating endpoints are refused.
     pub token: Option<String>,
+    /// Kubernetes client configuration for `target: kubernetes` environments (None: kube's
+    /// defaults, `KUBECONFIG` / `~/.kube/config` / in-cluster).
+    pub kubeconfig: Option<PathBuf>,
+    pub kube_context: Option<String>,
 }
 
 /// One managed job's loop handles.
@@ -62,6 +66,8 @@ pub struct Shared {
     pub notifier: RwLock<flinkops_notify::Notifier>,
     /// Per job: the counters the health rules compare over time (in memory; alert states are stored).
     pub health: std::sync::Mutex<BTreeMap<String, flinkops_notify::HealthHistory>>,
+    /// Kubernetes environments whose loop runs.
+    kube_loops: std::sync::Mutex<std::collections::BTreeSet<String>>,
     shutdown: watch::Sender<bool>,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -97,6 +103,7 @@ impl Shared {
             started_at_ms: now_ms(),
             notifier: RwLock::new(crate::health::notifier(&platform, None)),
             health: std::sync::Mutex::new(BTreeMap::new()),
+            kube_loops: std::sync::Mutex::new(std::collections::BTreeSet::new()),
             shutdown: tx,
             tasks: std::sync::Mutex::new(Vec::new()),
         });
@@ -143,6 +150,16 @@ impl Shared {
             }
         }
         *self.notifier.write().await = crate::health::notifier(&platform, None);
+        {
+            let mut started = self.kube_loops.lock().unwrap_or_else(|p| p.into_inner());
+            for ke in &platform.kube_envs {
+                if started.insert(ke.name.clone()) {
+                    let me = Arc::clone(self);
+                    let name = ke.name.clone();
+                    self.spawn(async move { me.kube_loop(name).await });
+                }
+            }
+        }
         *self.platform.write().await = platform.clone();
         let mut jobs = self.jobs.write().await;
         for j in &platform.jobs {
@@ -175,6 +192,47 @@ impl Shared {
     pub async fn stop_local_clusters(&self) {
         for e in self.envs.read().await.values() {
             e.stop_local();
+        }
+    }
+
+    /// One loop per Kubernetes environment: apply on change, observe the operator's status;
+    /// errors (no cluster, API refusals) are logged and retried with backoff.
+    async fn kube_loop(self: Arc<Self>, env_name: String) {
+        let mut stop = self.shutdown.subscribe();
+        let mut client: Option<::kube::Client> = None;
+        let mut failures = 0u32;
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let Some(ke) = self.platform.read().await.kube_envs.iter().find(|k| k.name == env_name).cloned() else { break };
+            if client.is_none() {
+                match flinkops_kube::client(self.opts.kubeconfig.as_deref(), self.opts.kube_context.as_deref()).await {
+                    Ok(c) => client = Some(c),
+                    Err(e) => tracing::warn!(env = %env_name, "no Kubernetes client: {e}"),
+                }
+            }
+            let ok = match &client {
+                Some(c) => match crate::kube::reconcile(&self, c, &ke).await {
+                    Ok(n) => {
+                        if n > 0 {
+                            tracing::info!(env = %env_name, objects = n, "applied the rendered objects");
+                        }
+                        true
+                    }
+                    Err(e) => {
+                        tracing::warn!(env = %env_name, "kubernetes reconcile failed: {e}");
+                        false
+                    }
+                },
+                None => false,
+            };
+            failures = if ok { 0 } else { (failures + 1).min(6) };
+            let delay = if ok { self.tick * 5 } else { self.tick * 2u32.pow(failures) };
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stop.changed() => {}
+            }
         }
     }
 

@@ -26,6 +26,13 @@ pub struct ServeArgs {
     /// Default: `$FLINKOPS_HOME/serve/<platform>`.
     #[arg(long, env = "FLINKOPS_STORE")]
     pub store: Option<String>,
+    /// Kubeconfig for `target: kubernetes` environments (default: KUBECONFIG, ~/.kube/config
+    /// or in-cluster).
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context for `target: kubernetes` environments.
+    #[arg(long)]
+    pub context: Option<String>,
     /// Address of the API, the dashboard and /metrics.
     #[arg(long, default_value = "127.0.0.1:8990")]
     pub listen: SocketAddr,
@@ -108,6 +115,8 @@ pub fn serve(args: ServeArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
         tick: Duration::from_secs(args.tick_secs.max(1)),
         supervise_every: Duration::from_secs(2),
         token: Some(token),
+        kubeconfig: args.kubeconfig.clone(),
+        kube_context: args.context.clone(),
     };
     let rt = super::runtime()?;
     let info_path = dir.join("serve.json");
