@@ -68,6 +68,10 @@ pub enum Command {
     Savepoint(cmd::serve::LifecycleArgs),
     /// Restart a job from a checkpoint or savepoint of its catalog.
     Restore(cmd::serve::RestoreArgs),
+    /// Recommend a Flink configuration for a workload: every key explained, linted, memory-checked.
+    Tune(Box<cmd::tune::TuneArgs>),
+    /// Find what slows a running job down (bottleneck, backpressure, checkpoints, GC, skew).
+    Diagnose(cmd::tune::DiagnoseArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to generate completions for.
@@ -99,6 +103,8 @@ fn main() -> std::process::ExitCode {
         Command::Resume(c) => cmd::serve::lifecycle("resume", c, &global),
         Command::Savepoint(c) => cmd::serve::lifecycle("savepoint", c, &global),
         Command::Restore(c) => cmd::serve::restore(c, &global),
+        Command::Tune(c) => cmd::tune::tune(*c, &global),
+        Command::Diagnose(c) => cmd::tune::diagnose_cmd(c, &global),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "flinkops", &mut std::io::stdout());
             Ok(output::Exit::Success)
