@@ -16,3 +16,4 @@ mod render;
 mod control;
 mod autoscale;
 mod serve;
+mod tune;
