@@ -131,6 +131,17 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
+/// A size for prose (reasons and notes): exact units when exact, else one decimal
+/// (`2.8 gb`, `19.5 kb`). Config values use [`size`].
+pub fn approx(bytes: u64) -> String {
+    let exact = size(bytes);
+    if !exact.ends_with(" b") || bytes < KB {
+        return exact;
+    }
+    let (unit, div) = if bytes >= GB { ("gb", GB) } else if bytes >= MB { ("mb", MB) } else { ("kb", KB) };
+    format!("{:.1} {unit}", bytes as f64 / div as f64)
+}
+
 /// Which state backend, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -220,8 +231,8 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
                 t.clone(),
                 format!(
                     "{} of state per TaskManager, ×{HEAP_STATE_OVERHEAD} as heap objects, fits in half of the {} task heap",
-                    size(s / u64::from(w.cluster.taskmanagers)),
-                    size(heap_probe.task_heap)
+                    approx(s / u64::from(w.cluster.taskmanagers)),
+                    approx(heap_probe.task_heap)
                 ),
             ),
             (None, Backend::HashMap) => (
@@ -232,8 +243,8 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
                 t.clone(),
                 format!(
                     "{} of state per TaskManager does not fit on a {} task heap (×{HEAP_STATE_OVERHEAD} as objects): RocksDB keeps it serialized off-heap and on local disk",
-                    size(s / u64::from(w.cluster.taskmanagers)),
-                    size(heap_probe.task_heap)
+                    approx(s / u64::from(w.cluster.taskmanagers)),
+                    approx(heap_probe.task_heap)
                 ),
             ),
             (_, Backend::RocksDb) => (p.clone(), "the memory-intensive profile keeps state in RocksDB: it spills to disk instead of failing with OutOfMemoryError".to_string()),
@@ -355,12 +366,12 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
             &["taskmanager.memory.network.min"],
             size(min),
             format!("parallelism {par}, {} slots, {exchanges} exchange(s)", r.slots),
-            format!("{} slots × {exchanges} exchange(s) × (2×{par}+8 in + {par}+1 out) buffers × 32 kb = {} (+25 %), more than the default {}", r.slots, size(need), size(net_default)),
+            format!("{} slots × {exchanges} exchange(s) × (2×{par}+8 in + {par}+1 out) buffers × 32 kb = {} (+25 %), more than the default {}", r.slots, approx(need), approx(net_default)),
             "no 'insufficient number of network buffers' failure at deployment",
         );
         b.set(&["taskmanager.memory.network.max"], size(min.max(net_default)), "taskmanager.memory.network.min", "the maximum must not be below the minimum", "-");
     } else {
-        b.note(format!("network memory: the default {} covers the {} the exchanges need", size(net_default), size(need)));
+        b.note(format!("network memory: the default {} covers the {} the exchanges need", approx(net_default), approx(need)));
     }
     if streaming {
         match goal {
@@ -441,7 +452,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
                     &["execution.checkpointing.timeout"],
                     duration(timeout),
                     t.clone(),
-                    format!("{} per TaskManager at ~100 MB/s takes ~{secs} s: 3× that, above Flink's 10 min", size(per_tm)),
+                    format!("{} per TaskManager at ~100 MB/s takes ~{secs} s: 3× that, above Flink's 10 min", approx(per_tm)),
                     "the first (full) checkpoint of a large state is not aborted",
                 );
             }
@@ -531,7 +542,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
             let per_tm = s / u64::from(w.cluster.taskmanagers);
             if per_tm.saturating_mul(HEAP_STATE_OVERHEAD) > tm.task_heap {
                 b.remove("state.backend.type");
-                return Err(TuneError::Memory(format!("{} of heap state per TaskManager does not fit a {} task heap", size(per_tm), size(tm.task_heap))));
+                return Err(TuneError::Memory(format!("{} of heap state per TaskManager does not fit a {} task heap", approx(per_tm), approx(tm.task_heap))));
             }
         }
     }
@@ -562,7 +573,7 @@ fn fit_managed(b: &mut Builder<'_>) -> Result<memory::TaskManagerMemory, TuneErr
     loop {
         let problem = match memory::taskmanager(&b.cat.version, &b.config) {
             Ok(tm) if tm.task_heap >= MIN_TASK_HEAP => return Ok(tm),
-            Ok(tm) => format!("a task heap of {} (below {})", size(tm.task_heap), size(MIN_TASK_HEAP)),
+            Ok(tm) => format!("a task heap of {} (below {})", approx(tm.task_heap), approx(MIN_TASK_HEAP)),
             Err(e) => e.to_string(),
         };
         let current: f64 = b.config.get(KEY).and_then(|v| v.parse().ok()).unwrap_or(0.4);
