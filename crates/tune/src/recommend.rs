@@ -191,17 +191,38 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
         "every core has a pipeline to run; no core runs two pipelines that compete for it",
     );
     let total_slots = r.slots.saturating_mul(w.cluster.taskmanagers).max(1);
-    b.set(
-        &["parallelism.default"],
-        total_slots.to_string(),
-        format!("{} TaskManager(s) × {} slots", w.cluster.taskmanagers, r.slots),
-        "use every slot of the cluster (the autoscaler can lower it per vertex from measured busy time)",
-        "every core processes records",
-    );
+    // With slot sharing a slot runs one subtask of every stage of the pipeline. A keyed
+    // exchange (every keyed operator: aggregations, joins, windows, dedup, top-N) splits a
+    // streaming job into two busy stages running at once — the sources with their chained
+    // operators, and the keyed operator — so each slot holds two busy threads. Batch stages
+    // run one after another.
+    let two_stages = streaming && stateful;
+    let parallelism = if two_stages { (total_slots / 2).max(1) } else { total_slots };
+    if two_stages {
+        b.set(
+            &["parallelism.default"],
+            parallelism.to_string(),
+            format!("{} TaskManager(s) × {} slots, a keyed (stateful) operator", w.cluster.taskmanagers, r.slots),
+            "a keyed exchange makes two stages that run at once (sources with their chained operators, the keyed operator), and a slot runs a subtask of each: half the slots' parallelism keeps one busy thread per core; more would time-share the cores and multiply the exchange's channels (measured: parallelism 2 on 2 cores halved a keyed aggregation's throughput, see docs/bench/tuning.md)",
+            "every core runs one busy subtask; the free slots take a rescale (`flinkops autoscaler explain`)",
+        );
+    } else {
+        b.set(
+            &["parallelism.default"],
+            parallelism.to_string(),
+            format!("{} TaskManager(s) × {} slots", w.cluster.taskmanagers, r.slots),
+            if streaming {
+                "no keyed exchange: sources and every operator chain into one task, one busy thread per slot; use every slot"
+            } else {
+                "batch stages run one after another, each with every slot"
+            },
+            "every core processes records",
+        );
+    }
     if let Some(rps) = w.records_per_second {
         b.note(format!(
-            "{rps} records/s over parallelism {total_slots} is {} records/s per subtask; run `flinkops autoscaler explain` on the running job to size each vertex from its measured rate",
-            rps / u64::from(total_slots)
+            "{rps} records/s over parallelism {parallelism} is {} records/s per subtask; run `flinkops autoscaler explain` on the running job to size each vertex from its measured rate",
+            rps / u64::from(parallelism)
         ));
     }
 
@@ -354,6 +375,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
         + u64::from(w.sql.deduplication || w.sql.top_n)
         + u64::from(w.sql.distinct_aggregates);
     let exchanges = exchanges.max(1);
+    // sized for the parallelism the slots allow, so a rescale up to every slot still fits
     let par = u64::from(total_slots);
     let segment = 32 * KB;
     let need = u64::from(r.slots) * exchanges * ((2 * par + 8) + (par + 1)) * segment;
@@ -520,7 +542,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
 
     // ── SQL planner ──────────────────────────────────────────────────────────────────────
     if w.api == Api::Sql && streaming {
-        sql_rules(&mut b, w, &r, goal, total_slots);
+        sql_rules(&mut b, w, &r, goal, parallelism);
     }
     if w.api == Api::Sql && !streaming {
         b.set(
