@@ -203,7 +203,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
             &["parallelism.default"],
             parallelism.to_string(),
             format!("{} TaskManager(s) × {} slots, a keyed (stateful) operator", w.cluster.taskmanagers, r.slots),
-            "a keyed exchange makes two stages that run at once (sources with their chained operators, the keyed operator), and a slot runs a subtask of each: half the slots' parallelism keeps one busy thread per core; more would time-share the cores and multiply the exchange's channels (measured: parallelism 2 on 2 cores halved a keyed aggregation's throughput, see docs/bench/tuning.md)",
+            "a keyed exchange makes two stages that run at once (sources with their chained operators, the keyed operator), and a slot runs a subtask of each: half the slots' parallelism keeps one busy thread per core; more would time-share the cores and multiply the exchange's channels",
             "every core runs one busy subtask; the free slots take a rescale (`flinkops autoscaler explain`)",
         );
     } else {
