@@ -132,8 +132,12 @@ fn a_real_cluster_starts_and_checkpoints_with_the_tuned_config() {
     }
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     let c = TestCluster::start("it-tuned", "2.3.0", &extra);
-    // the cluster runs with the tuned values
-    let tm = c.get("/taskmanagers");
+    // the cluster runs with the tuned values (a just-registered TaskManager reports 0 slots
+    // until its slot report arrives)
+    let tm = wait_for("the TaskManager's slots", Duration::from_secs(60), || {
+        let tm = c.get("/taskmanagers");
+        (tm["taskmanagers"][0]["slotsNumber"].as_u64().unwrap_or(0) > 0).then_some(tm)
+    });
     let tms = tm["taskmanagers"].as_array().expect("taskmanagers");
     assert_eq!(tms.len(), 1);
     assert_eq!(tms[0]["slotsNumber"], 2, "{tm:#}");
