@@ -70,6 +70,10 @@ pub enum Command {
     Restore(cmd::serve::RestoreArgs),
     /// Sample a Flink job and evaluate the built-in health rules on it (exit 1 if one holds).
     Health(cmd::health::HealthArgs),
+    /// Recommend a Flink configuration for a workload: every key explained, linted, memory-checked.
+    Tune(Box<cmd::tune::TuneArgs>),
+    /// Find what slows a running job down (bottleneck, backpressure, checkpoints, GC, skew).
+    Diagnose(cmd::tune::DiagnoseArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to generate completions for.
@@ -102,6 +106,8 @@ fn main() -> std::process::ExitCode {
         Command::Savepoint(c) => cmd::serve::lifecycle("savepoint", c, &global),
         Command::Restore(c) => cmd::serve::restore(c, &global),
         Command::Health(c) => cmd::health::run(c, &global),
+        Command::Tune(c) => cmd::tune::tune(*c, &global),
+        Command::Diagnose(c) => cmd::tune::diagnose_cmd(c, &global),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "flinkops", &mut std::io::stdout());
             Ok(output::Exit::Success)

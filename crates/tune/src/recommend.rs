@@ -131,6 +131,17 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
+/// A size for prose (reasons and notes): exact units when exact, else one decimal
+/// (`2.8 gb`, `19.5 kb`). Config values use [`size`].
+pub fn approx(bytes: u64) -> String {
+    let exact = size(bytes);
+    if !exact.ends_with(" b") || bytes < KB {
+        return exact;
+    }
+    let (unit, div) = if bytes >= GB { ("gb", GB) } else if bytes >= MB { ("mb", MB) } else { ("kb", KB) };
+    format!("{:.1} {unit}", bytes as f64 / div as f64)
+}
+
 /// Which state backend, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -180,17 +191,38 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
         "every core has a pipeline to run; no core runs two pipelines that compete for it",
     );
     let total_slots = r.slots.saturating_mul(w.cluster.taskmanagers).max(1);
-    b.set(
-        &["parallelism.default"],
-        total_slots.to_string(),
-        format!("{} TaskManager(s) × {} slots", w.cluster.taskmanagers, r.slots),
-        "use every slot of the cluster (the autoscaler can lower it per vertex from measured busy time)",
-        "every core processes records",
-    );
+    // With slot sharing a slot runs one subtask of every stage of the pipeline. A keyed
+    // exchange (every keyed operator: aggregations, joins, windows, dedup, top-N) splits a
+    // streaming job into two busy stages running at once — the sources with their chained
+    // operators, and the keyed operator — so each slot holds two busy threads. Batch stages
+    // run one after another.
+    let two_stages = streaming && stateful;
+    let parallelism = if two_stages { (total_slots / 2).max(1) } else { total_slots };
+    if two_stages {
+        b.set(
+            &["parallelism.default"],
+            parallelism.to_string(),
+            format!("{} TaskManager(s) × {} slots, a keyed (stateful) operator", w.cluster.taskmanagers, r.slots),
+            "a keyed exchange makes two stages that run at once (sources with their chained operators, the keyed operator), and a slot runs a subtask of each: half the slots' parallelism keeps one busy thread per core; more would time-share the cores and multiply the exchange's channels",
+            "every core runs one busy subtask; the free slots take a rescale (`flinkops autoscaler explain`)",
+        );
+    } else {
+        b.set(
+            &["parallelism.default"],
+            parallelism.to_string(),
+            format!("{} TaskManager(s) × {} slots", w.cluster.taskmanagers, r.slots),
+            if streaming {
+                "no keyed exchange: sources and every operator chain into one task, one busy thread per slot; use every slot"
+            } else {
+                "batch stages run one after another, each with every slot"
+            },
+            "every core processes records",
+        );
+    }
     if let Some(rps) = w.records_per_second {
         b.note(format!(
-            "{rps} records/s over parallelism {total_slots} is {} records/s per subtask; run `flinkops autoscaler explain` on the running job to size each vertex from its measured rate",
-            rps / u64::from(total_slots)
+            "{rps} records/s over parallelism {parallelism} is {} records/s per subtask; run `flinkops autoscaler explain` on the running job to size each vertex from its measured rate",
+            rps / u64::from(parallelism)
         ));
     }
 
@@ -220,8 +252,8 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
                 t.clone(),
                 format!(
                     "{} of state per TaskManager, ×{HEAP_STATE_OVERHEAD} as heap objects, fits in half of the {} task heap",
-                    size(s / u64::from(w.cluster.taskmanagers)),
-                    size(heap_probe.task_heap)
+                    approx(s / u64::from(w.cluster.taskmanagers)),
+                    approx(heap_probe.task_heap)
                 ),
             ),
             (None, Backend::HashMap) => (
@@ -232,8 +264,8 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
                 t.clone(),
                 format!(
                     "{} of state per TaskManager does not fit on a {} task heap (×{HEAP_STATE_OVERHEAD} as objects): RocksDB keeps it serialized off-heap and on local disk",
-                    size(s / u64::from(w.cluster.taskmanagers)),
-                    size(heap_probe.task_heap)
+                    approx(s / u64::from(w.cluster.taskmanagers)),
+                    approx(heap_probe.task_heap)
                 ),
             ),
             (_, Backend::RocksDb) => (p.clone(), "the memory-intensive profile keeps state in RocksDB: it spills to disk instead of failing with OutOfMemoryError".to_string()),
@@ -343,6 +375,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
         + u64::from(w.sql.deduplication || w.sql.top_n)
         + u64::from(w.sql.distinct_aggregates);
     let exchanges = exchanges.max(1);
+    // sized for the parallelism the slots allow, so a rescale up to every slot still fits
     let par = u64::from(total_slots);
     let segment = 32 * KB;
     let need = u64::from(r.slots) * exchanges * ((2 * par + 8) + (par + 1)) * segment;
@@ -355,12 +388,12 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
             &["taskmanager.memory.network.min"],
             size(min),
             format!("parallelism {par}, {} slots, {exchanges} exchange(s)", r.slots),
-            format!("{} slots × {exchanges} exchange(s) × (2×{par}+8 in + {par}+1 out) buffers × 32 kb = {} (+25 %), more than the default {}", r.slots, size(need), size(net_default)),
+            format!("{} slots × {exchanges} exchange(s) × (2×{par}+8 in + {par}+1 out) buffers × 32 kb = {} (+25 %), more than the default {}", r.slots, approx(need), approx(net_default)),
             "no 'insufficient number of network buffers' failure at deployment",
         );
         b.set(&["taskmanager.memory.network.max"], size(min.max(net_default)), "taskmanager.memory.network.min", "the maximum must not be below the minimum", "-");
     } else {
-        b.note(format!("network memory: the default {} covers the {} the exchanges need", size(net_default), size(need)));
+        b.note(format!("network memory: the default {} covers the {} the exchanges need", approx(net_default), approx(need)));
     }
     if streaming {
         match goal {
@@ -441,7 +474,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
                     &["execution.checkpointing.timeout"],
                     duration(timeout),
                     t.clone(),
-                    format!("{} per TaskManager at ~100 MB/s takes ~{secs} s: 3× that, above Flink's 10 min", size(per_tm)),
+                    format!("{} per TaskManager at ~100 MB/s takes ~{secs} s: 3× that, above Flink's 10 min", approx(per_tm)),
                     "the first (full) checkpoint of a large state is not aborted",
                 );
             }
@@ -509,7 +542,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
 
     // ── SQL planner ──────────────────────────────────────────────────────────────────────
     if w.api == Api::Sql && streaming {
-        sql_rules(&mut b, w, &r, goal, total_slots);
+        sql_rules(&mut b, w, &r, goal, parallelism);
     }
     if w.api == Api::Sql && !streaming {
         b.set(
@@ -531,7 +564,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
             let per_tm = s / u64::from(w.cluster.taskmanagers);
             if per_tm.saturating_mul(HEAP_STATE_OVERHEAD) > tm.task_heap {
                 b.remove("state.backend.type");
-                return Err(TuneError::Memory(format!("{} of heap state per TaskManager does not fit a {} task heap", size(per_tm), size(tm.task_heap))));
+                return Err(TuneError::Memory(format!("{} of heap state per TaskManager does not fit a {} task heap", approx(per_tm), approx(tm.task_heap))));
             }
         }
     }
@@ -562,7 +595,7 @@ fn fit_managed(b: &mut Builder<'_>) -> Result<memory::TaskManagerMemory, TuneErr
     loop {
         let problem = match memory::taskmanager(&b.cat.version, &b.config) {
             Ok(tm) if tm.task_heap >= MIN_TASK_HEAP => return Ok(tm),
-            Ok(tm) => format!("a task heap of {} (below {})", size(tm.task_heap), size(MIN_TASK_HEAP)),
+            Ok(tm) => format!("a task heap of {} (below {})", approx(tm.task_heap), approx(MIN_TASK_HEAP)),
             Err(e) => e.to_string(),
         };
         let current: f64 = b.config.get(KEY).and_then(|v| v.parse().ok()).unwrap_or(0.4);

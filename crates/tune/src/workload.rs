@@ -169,17 +169,34 @@ pub struct Resolved {
 }
 
 impl Workload {
-    /// Reads a workload from YAML or JSON text (JSON is YAML). `name` is for messages.
+    /// Reads a workload from YAML or JSON text (JSON is YAML). `name` is for messages, which
+    /// start with `name:line:col` of the offending key or value.
     pub fn from_text(name: &str, text: &str) -> Result<Workload, TuneError> {
+        let at = |line: u64, col: u64| format!("{name}:{line}:{col}");
         let w: Workload = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|e| TuneError::Workload { file: name.into(), message: e.to_string() })?
+            serde_json::from_str(text).map_err(|e| {
+                let message = e.to_string();
+                // serde_json appends " at line L column C"; the position leads instead.
+                let message = message.rsplit_once(" at line ").map(|(m, _)| m.to_string()).unwrap_or(message);
+                TuneError::Workload { file: at(e.line() as u64, e.column() as u64), message }
+            })?
         } else if text.trim().is_empty() {
             Workload::default()
         } else {
-            serde_saphyr::from_str(text).map_err(|e| TuneError::Workload { file: name.into(), message: e.to_string() })?
+            serde_saphyr::from_str(text).map_err(|e| {
+                let inner = e.without_snippet();
+                let file = match inner.location().or_else(|| e.location()) {
+                    Some(l) if l.line() > 0 => at(l.line(), l.column()),
+                    _ => name.to_string(),
+                };
+                TuneError::Workload { file, message: yaml_message(&inner.to_string()) }
+            })?
         };
         w.resolve().map_err(|e| match e {
-            TuneError::Invalid { field, message } => TuneError::Workload { file: name.into(), message: format!("{field}: {message}") },
+            TuneError::Invalid { field, message } => {
+                let file = locate(name, text, &field).map(|(l, c)| at(l.into(), c.into())).unwrap_or_else(|| name.to_string());
+                TuneError::Workload { file, message: format!("{field}: {message}") }
+            }
             other => other,
         })?;
         Ok(w)
@@ -247,6 +264,26 @@ impl Workload {
     }
 }
 
+/// serde-saphyr's message without its `error: line L column C: ` prefix (the position is
+/// given as `file:line:col` instead).
+fn yaml_message(m: &str) -> String {
+    let m = m.trim().strip_prefix("error: ").unwrap_or(m.trim());
+    if m.starts_with("line ")
+        && let Some((pos, rest)) = m.split_once(": ")
+        && pos.contains(" column ")
+    {
+        return rest.to_string();
+    }
+    m.to_string()
+}
+
+/// Line and column of a field's value (`cluster.taskmanager_memory`) in a workload file.
+fn locate(name: &str, text: &str, field: &str) -> Option<(u32, u32)> {
+    let docs = flinkops_config::model::load_str(name, text, flinkops_config::model::Hint::ConfigYaml).ok()?;
+    let e = docs.iter().flat_map(|d| d.entries.iter()).rev().find(|e| e.key == field)?;
+    Some((e.value_pos.line, e.value_pos.column))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,11 +304,15 @@ mod tests {
     #[test]
     fn unknown_fields_and_bad_values_are_errors() {
         let e = Workload::from_text("w.yaml", "gaol: latency\n").unwrap_err().to_string();
-        assert!(e.contains("gaol"), "{e}");
-        let e = Workload::from_text("w.yaml", "state_size: lots\n").unwrap_err().to_string();
-        assert!(e.contains("state_size") && e.contains("lots"), "{e}");
+        assert!(e.starts_with("w.yaml:1:1: unknown field `gaol`"), "{e}");
+        let e = Workload::from_text("w.yaml", "goal: throughput\nstate_size: lots\n").unwrap_err().to_string();
+        assert!(e.starts_with("w.yaml:2:13: state_size: `lots`"), "{e}");
+        let e = Workload::from_text("w.yaml", "cluster:\n  cores: many\n").unwrap_err().to_string();
+        assert!(e.starts_with("w.yaml:2:10: "), "{e}");
         let e = Workload::from_text("w.yaml", "cluster:\n  taskmanager_memory: 512mb\n").unwrap_err().to_string();
-        assert!(e.contains("at least 1gb"), "{e}");
+        assert!(e.starts_with("w.yaml:2:23: cluster.taskmanager_memory") && e.contains("at least 1gb"), "{e}");
+        let e = Workload::from_text("w.json", "{\"goal\": \"fast\"}").unwrap_err().to_string();
+        assert!(e.starts_with("w.json:1:") && e.contains("unknown variant `fast`") && !e.contains(" at line "), "{e}");
         let e = Workload::from_text("w.yaml", "checkpoint_interval: 1 ms\n").unwrap_err().to_string();
         assert!(e.contains("10 ms"), "{e}");
     }

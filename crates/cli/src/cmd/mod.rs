@@ -11,6 +11,7 @@ pub mod local;
 pub mod memory;
 pub mod serve;
 pub mod spec;
+pub mod tune;
 
 use crate::output::GlobalArgs;
 

@@ -17,3 +17,4 @@ mod control;
 mod autoscale;
 mod serve;
 mod health;
+mod tune;

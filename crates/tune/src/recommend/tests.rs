@@ -184,13 +184,34 @@ fn many_channels_raise_the_network_minimum() {
         ..Default::default()
     };
     let r = recommend(&w, Profile::Balanced, "2.3").unwrap();
-    assert_eq!(r.config["parallelism.default"], "400");
+    // 400 slots, two busy stages (a keyed join): 200; the network is sized for all 400
+    assert_eq!(r.config["parallelism.default"], "200");
     let min = units::parse_memory_size(&r.config["taskmanager.memory.network.min"]).unwrap();
     // 8 slots × 2 exchanges × (808 + 401) buffers × 32 KiB, + 25 %
     assert!(min >= 8 * 2 * 1209 * 32 * 1024, "{min}");
     assert!(r.memory.network >= min);
     // and a small job keeps Flink's default
     assert!(!recommend(&Workload::default(), Profile::Balanced, "2.3").unwrap().config.contains_key("taskmanager.memory.network.min"));
+}
+
+#[test]
+fn parallelism_is_one_busy_thread_per_core() {
+    // stateless streaming: one chained stage, every slot
+    let r = recommend(&Workload::default(), Profile::HighThroughput, "2.3").unwrap();
+    assert_eq!(r.config["parallelism.default"], "2");
+    // a keyed operator: two busy stages per slot, half the slots
+    let r = recommend(&agg(100), Profile::HighThroughput, "2.3").unwrap();
+    assert_eq!(r.config["parallelism.default"], "1");
+    let why = r.reasons.iter().find(|x| x.key == "parallelism.default").unwrap();
+    assert!(why.because.contains("two stages"), "{why:?}");
+    let big = Workload { cluster: Cluster { taskmanagers: 3, cores: 8, ..Cluster::default() }, ..agg(100) };
+    assert_eq!(recommend(&big, Profile::HighThroughput, "2.3").unwrap().config["parallelism.default"], "12");
+    // one core: never below 1
+    let one = Workload { cluster: Cluster { cores: 1, ..Cluster::default() }, ..agg(100) };
+    assert_eq!(recommend(&one, Profile::HighThroughput, "2.3").unwrap().config["parallelism.default"], "1");
+    // batch: stages run one after another, every slot
+    let batch = Workload { mode: Mode::Batch, ..agg(100) };
+    assert_eq!(recommend(&batch, Profile::Balanced, "2.3").unwrap().config["parallelism.default"], "2");
 }
 
 #[test]
