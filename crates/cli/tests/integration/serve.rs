@@ -105,14 +105,6 @@ impl Serve {
         }
     }
 
-    /// kill -9 of serve (a crash).
-    pub fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
     /// SIGTERM and wait (a graceful stop).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
