@@ -363,6 +363,27 @@ fn serve_deploys_savepoints_upgrades_rolls_back_suspends_recovers() {
     let r = restored_from(&s, &resumed);
     assert_eq!(local_dir(r["external_path"].as_str().expect("path")), local_dir(&susp_sp), "resumed from the suspend savepoint");
 
+    // 6b. A savepoint that cannot be written (its directory replaced by a file: Flink's write
+    //     fails as on a full disk): the command fails with Flink's reason (502), the job keeps
+    //     running untouched, and no savepoint is cataloged; a failed intent records the attempt.
+    let sp_dir = s.cluster_dir().join("savepoints");
+    let moved = s.cluster_dir().join("savepoints.moved");
+    std::fs::rename(&sp_dir, &moved).expect("move the savepoint dir");
+    std::fs::write(&sp_dir, b"not a directory").expect("a file in its place");
+    let completed_before = s.job("dev", "counter")["snapshots"].as_array().map(|v| v.iter().filter(|x| x["status"] == "completed").count()).unwrap_or(0);
+    let (code, body) = s.post("/api/v1/jobs/dev/counter/savepoint", true, None);
+    std::fs::remove_file(&sp_dir).expect("remove the file");
+    std::fs::rename(&moved, &sp_dir).expect("restore the savepoint dir");
+    assert_eq!(code, 502, "{body}");
+    assert!(body["error"]["kind"] == "flink" && !body["error"]["message"].as_str().unwrap_or("").is_empty(), "{body}");
+    let j = s.job("dev", "counter");
+    assert_eq!(j["job"]["flink_job_id"], resumed.as_str(), "the job was not touched");
+    assert_eq!(j["job"]["phase"], "running");
+    let completed_after = j["snapshots"].as_array().map(|v| v.iter().filter(|x| x["status"] == "completed").count()).unwrap_or(0);
+    assert_eq!(completed_after, completed_before, "no savepoint was cataloged");
+    assert_eq!(newest_intent(&j, "savepoint").expect("savepoint intent")["state"], "failed");
+    println!("unwritable savepoint: 502 {}", body["error"]["message"].as_str().unwrap_or("").chars().take(200).collect::<String>());
+
     // 7. kill -9 of the JobManager: serve restarts it and restores the job from its latest
     //    retained checkpoint, with no one acting.
     let before = wait_for("a checkpoint of the resumed job", Duration::from_secs(60), || {
