@@ -593,7 +593,8 @@ impl Hist {
         for (&le, &c) in &self.buckets {
             if c >= rank {
                 if le == u64::MAX {
-                    return prev_le;
+                    // Beyond the last finite bucket: only a lower bound is known.
+                    return f64::INFINITY;
                 }
                 let le_s = le as f64 / 1e9;
                 let within = if c > prev_count { (rank - prev_count) / (c - prev_count) } else { 0.0 };
@@ -879,8 +880,10 @@ fn main() {
     let (b, m) = (&results[0], &results[1]);
     let rows: Vec<(&str, String, String, String)> = {
         let r = |x: f64, y: f64| if x.is_finite() && y.is_finite() && x != 0.0 { format!("{:.2}×", y / x) } else { "-".into() };
-        let f1 = |v: f64| format!("{v:.1}");
-        let f2 = |v: f64| format!("{v:.2}");
+        // An infinite quantile lies beyond the histogram's last bucket (32.768 s); a NaN cycle
+        // means no full-fleet cycle completed within the window.
+        let f1 = |v: f64| if v.is_infinite() { "> 32768".into() } else if v.is_nan() { "> window".into() } else { format!("{v:.1}") };
+        let f2 = |v: f64| if v.is_nan() { "> window".into() } else { format!("{v:.2}") };
         vec![
             ("deploy all jobs (s)", f1(b.deploy_s), f1(m.deploy_s), r(b.deploy_s, m.deploy_s)),
             ("RSS steady, median (MiB)", f1(b.rss_steady_median_mib), f1(m.rss_steady_median_mib), r(b.rss_steady_median_mib, m.rss_steady_median_mib)),
