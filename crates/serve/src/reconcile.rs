@@ -143,7 +143,7 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
     let desired = Desired { job: key.to_string(), version: version.clone(), suspended };
 
     let client = env.client().await;
-    let observed = observe(client.as_ref(), &mj.job).await;
+    let mut observed = observe(client.as_ref(), &mj.job).await;
     let mut recovery_state: RecoveryState = meta_get(shared, key, meta::RECOVERY).await?.unwrap_or_default();
     let mut deployed: Option<VersionRef> = meta_get(shared, key, meta::DEPLOYED).await?;
 
@@ -168,6 +168,19 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
     }
 
     let pending = pending_intent(shared, key).await?;
+    // A crash right after stop-with-savepoint returned leaves the savepoint unrecorded, and
+    // Flink's statistics of the stopped job do not always name it: find it on disk (Flink names
+    // it `savepoint-<first 6 hex of the job id>-…`) so the upgrade goes on from it.
+    if let Some(PendingIntent::Upgrade { intent: u, .. }) = &pending
+        && u.savepoint.is_none()
+        && let Some(dir) = env.savepoint_dir()
+        && let Some(j) = observed.jobs.iter_mut().find(|j| j.flink_job_id == u.old_flink_job && j.savepoint.is_none() && matches!(j.status, JobStatus::Finished | JobStatus::Stopped))
+    {
+        j.savepoint = stopped_savepoint_on_disk(&dir, &u.old_flink_job);
+        if let Some(sp) = &j.savepoint {
+            tracing::info!(job = %key, savepoint = %sp, "found the unrecorded savepoint of the stopped job on disk");
+        }
+    }
     let snapshots = shared.store.snapshots(key).await?;
     let last_flink_job: Option<String> = meta_get(shared, key, meta::LAST_FLINK_JOB).await?;
     let selection = match (env.checkpoint_dir(), &last_flink_job) {
@@ -229,6 +242,22 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
         requeue = Duration::from_millis(500);
     }
     Ok((requeue, report))
+}
+
+/// The newest complete savepoint of `flink_job` under a local savepoint directory (`file://…`).
+fn stopped_savepoint_on_disk(dir: &str, flink_job: &str) -> Option<String> {
+    let root = dir.strip_prefix("file://").or_else(|| dir.strip_prefix("file:"))?;
+    let prefix = format!("savepoint-{}-", flink_job.get(..6)?);
+    let mut found: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .filter(|p| p.join("_metadata").is_file())
+        .filter_map(|p| Some((p.join("_metadata").metadata().ok()?.modified().ok()?, p)))
+        .collect();
+    found.sort();
+    found.pop().map(|(_, p)| format!("file:{}", p.display()))
 }
 
 /// The job's pending exclusive intent, as the planner wants it.
