@@ -20,7 +20,7 @@ use flinkops_control::store::now_ms;
 /// restorable).
 pub const ACTION_NEEDED: &str = "FlinkopsActionNeeded";
 
-/// Deliveries kept per job in the store.
+/// Deliveries kept in the store (all jobs together: `Store::record_delivery` trims globally).
 const DELIVERIES_KEPT: i64 = 500;
 
 /// The notifier of a platform: the spec's channels, each job (by its key `env/job`) routed to

@@ -101,7 +101,8 @@ impl Shared {
             token: opts.token.clone(),
             opts,
             started_at_ms: now_ms(),
-            notifier: RwLock::new(crate::health::notifier(&platform, None)),
+            // Built (and its problems logged) once, by apply_platform below.
+            notifier: RwLock::new(flinkops_notify::Notifier::new(&Default::default(), &BTreeMap::new(), Default::default())),
             health: std::sync::Mutex::new(BTreeMap::new()),
             kube_loops: std::sync::Mutex::new(std::collections::BTreeSet::new()),
             shutdown: tx,
