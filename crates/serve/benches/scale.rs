@@ -19,7 +19,7 @@
 //!   (VmRSS sampled from `/proc/<pid>/status`, and VmHWM), its CPU (utime + stime from
 //!   `/proc/<pid>/stat`), reconcile step durations (the `flinkops_reconcile_duration_seconds`
 //!   histogram of `/metrics`, difference over the window), the interval between two reconciles of
-//!   a job and the full-fleet cycle (from `updated_at` in `/api/v1/status`, sampled every second:
+//!   a job and the full-fleet cycle (from `reconciled_at` in `/api/v1/status`, sampled every second:
 //!   for each sample at time t, how long until every job was reconciled after t).
 //!
 //! Every process started here is stopped by its pid; the store and the spec live in temp dirs.
@@ -623,7 +623,7 @@ fn median(v: &[f64]) -> f64 {
 
 struct Snapshot {
     at_ms: i64,
-    /// `updated_at` per job, in the order of the status view.
+    /// `reconciled_at` per job, in the order of the status view.
     updated: Vec<Option<i64>>,
 }
 
@@ -757,7 +757,7 @@ async fn run_scenario(n: usize, seconds: u64, tick_secs: u64, bin: &Path) -> Fig
     while t0.elapsed() < Duration::from_secs(seconds) {
         let at_ms = now_ms();
         if let Some(st) = client.status().await {
-            let updated = st["jobs"].as_array().map(|a| a.iter().map(|j| j["updated_at"].as_i64()).collect()).unwrap_or_default();
+            let updated = st["jobs"].as_array().map(|a| a.iter().map(|j| j["reconciled_at"].as_i64()).collect()).unwrap_or_default();
             snaps.push(Snapshot { at_ms, updated });
         }
         let next = Duration::from_secs(snaps.len() as u64);

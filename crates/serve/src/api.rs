@@ -86,8 +86,11 @@ pub struct JobView {
     pub pending: Option<String>,
     /// Names of firing alerts.
     pub alerts_firing: Vec<String>,
-    /// When the job's row was last updated (epoch ms).
+    /// When the job's observed row last changed or was confirmed (epoch ms; rewritten at least
+    /// every 30 s while serve runs).
     pub updated_at: Option<i64>,
+    /// When serve's last reconcile step of the job started (epoch ms; None before the first).
+    pub reconciled_at: Option<i64>,
     /// The last reconcile step: actions, what it waits for, its error.
     pub last_actions: Vec<String>,
     pub waiting: Option<String>,
@@ -169,7 +172,8 @@ async fn env_views(shared: &Shared) -> Vec<EnvView> {
 pub async fn job_views(shared: &Shared) -> Result<Vec<JobView>> {
     let platform = shared.platform.read().await.clone();
     let observed: BTreeMap<String, _> = shared.store.all_observed().await?.into_iter().map(|o| (o.job.clone(), o)).collect();
-    let pending: BTreeMap<String, String> = shared.store.pending_intents(None).await?.into_iter().filter(|i| i.kind.is_exclusive()).map(|i| (i.job.clone(), i.kind.to_string())).collect();
+    let pending: BTreeMap<String, String> =
+        shared.store.pending_intents(None).await?.into_iter().filter(|i| i.kind.is_exclusive()).map(|i| (i.job.clone(), i.kind.to_string())).collect();
     let mut firing: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for a in shared.store.all_alerts().await? {
         if a.status == AlertStatus::Firing {
@@ -200,6 +204,7 @@ pub async fn job_views(shared: &Shared) -> Result<Vec<JobView>> {
             pending: pending.get(&j.key).cloned(),
             alerts_firing: firing.remove(&j.key).unwrap_or_default(),
             updated_at: o.map(|o| o.updated_at),
+            reconciled_at: (last.at_ms > 0).then_some(last.at_ms),
             last_actions: last.actions,
             waiting: last.waiting,
             error: last.error,
@@ -227,6 +232,7 @@ pub async fn job_views(shared: &Shared) -> Result<Vec<JobView>> {
                 pending: pending.get(&format!("{}/kubernetes", ke.name)).cloned(),
                 alerts_firing: firing.remove(key).unwrap_or_default(),
                 updated_at: o.map(|o| o.updated_at),
+                reconciled_at: None,
                 last_actions: vec![],
                 waiting: None,
                 error: None,
@@ -273,14 +279,8 @@ async fn job_detail(State(s): State<Arc<Shared>>, Path((env, job)): Path<(String
         view.desired_version = Some(p);
     }
     view.suspended = s.store.meta(&key, meta::SUSPENDED).await.map_err(Error::from)? == Some(json!(true));
-    let versions: Vec<Value> = s
-        .store
-        .spec_versions(&key)
-        .await
-        .map_err(Error::from)?
-        .into_iter()
-        .map(|v| json!({"version": v.version, "spec_hash": v.spec_hash, "created_at": v.created_at}))
-        .collect();
+    let versions: Vec<Value> =
+        s.store.spec_versions(&key).await.map_err(Error::from)?.into_iter().map(|v| json!({"version": v.version, "spec_hash": v.spec_hash, "created_at": v.created_at})).collect();
     Ok(Json(JobDetail {
         job: view,
         versions,
@@ -391,7 +391,12 @@ async fn command(State(s): State<Arc<Shared>>, headers: HeaderMap, Path((env, jo
     params(("env" = String, Path), ("job" = String, Path)), request_body = RestoreRequest,
     security(("bearer" = [])),
     responses((status = 200, body = CommandResult), (status = 400, description = "Not a restorable entry of the catalog"), (status = 401, description = "Missing or wrong token"), (status = 409, description = "Another action is in progress")))]
-async fn restore(State(s): State<Arc<Shared>>, headers: HeaderMap, Path((env, job)): Path<(String, String)>, body: std::result::Result<Json<RestoreRequest>, axum::extract::rejection::JsonRejection>) -> ApiResult<CommandResult> {
+async fn restore(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path((env, job)): Path<(String, String)>,
+    body: std::result::Result<Json<RestoreRequest>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<CommandResult> {
     authorize(&s, &headers)?;
     let Json(body) = body.map_err(|e| Error::Input(format!("the body must be JSON like {{\"path\": \"file:///…/savepoint-…\"}}: {e}")))?;
     Ok(Json(s.restore(&key_of(&env, &job), &body.path).await?))

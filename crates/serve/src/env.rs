@@ -1,18 +1,21 @@
 //! One environment at run time: its Flink REST client and, for `local` targets, the cluster serve
 //! starts and supervises (a dead JobManager or TaskManager process is started again).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use flinkops_control::lifecycle::plan::parse_flink_job_name;
 use flinkops_local::cluster::{ClusterOptions, LocalCluster, Role};
 use flinkops_local::dist::{self, FlinkDist, Quiet};
 use flinkops_local::home::Home;
 use flinkops_local::java::Java;
-use flinkops_rest::FlinkClient;
+use flinkops_rest::{FlinkClient, JobOverview};
 use serde::Serialize;
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{Mutex, OnceCell, RwLock};
 
 use crate::model::EnvSpec;
 use crate::{Error, Result};
@@ -36,7 +39,27 @@ pub struct EnvRuntime {
     /// Serialises supervision (one start at a time).
     supervise_lock: Mutex<()>,
     flink_home: Option<PathBuf>,
+    /// The Java that runs Flink's tools here, found once (finding it starts a JVM).
+    java: OnceCell<Java>,
+    /// The cluster's `/jobs/overview`, shared by every job of the environment (see
+    /// [`EnvRuntime::jobs_by_name`]).
+    overview: Mutex<Option<CachedOverview>>,
+    /// Bumped when what the cluster runs changed (an action, a new client): cached overviews of
+    /// an older epoch are not used.
+    overview_epoch: AtomicU64,
 }
+
+/// Flink jobs of the environment's cluster grouped by managed job name (`<job>@<hash>`).
+pub type JobsByName = HashMap<String, Vec<JobOverview>>;
+
+struct CachedOverview {
+    at: Instant,
+    epoch: u64,
+    jobs: Arc<JobsByName>,
+}
+
+/// How long one `/jobs/overview` serves the environment's reconcile steps.
+pub const OVERVIEW_MAX_AGE: Duration = Duration::from_secs(1);
 
 fn rest_client(url: &str) -> Result<FlinkClient> {
     let parsed = url::Url::parse(url).map_err(|e| Error::Input(format!("`{url}` is not a Flink REST URL: {e}")))?;
@@ -51,7 +74,60 @@ impl EnvRuntime {
             (None, Some(c)) => c.state().map(|s| rest_client(&LocalCluster::rest_url(&s))).transpose()?,
             (None, None) => None,
         };
-        Ok(Arc::new(EnvRuntime { spec, home: home.clone(), cluster, client: RwLock::new(client), supervise_lock: Mutex::new(()), flink_home }))
+        Ok(Arc::new(EnvRuntime {
+            spec,
+            home: home.clone(),
+            cluster,
+            client: RwLock::new(client),
+            supervise_lock: Mutex::new(()),
+            flink_home,
+            java: OnceCell::new(),
+            overview: Mutex::new(None),
+            overview_epoch: AtomicU64::new(0),
+        }))
+    }
+
+    /// The Java of this machine (found on first use; `java -version` runs once).
+    pub async fn java(&self) -> Result<Java> {
+        let j = self
+            .java
+            .get_or_try_init(|| async {
+                let found = tokio::task::spawn_blocking(Java::find).await.map_err(|e| Error::Input(format!("finding Java: {e}")))?;
+                found.map_err(Error::from)
+            })
+            .await?;
+        Ok(j.clone())
+    }
+
+    /// The jobs on the cluster grouped by managed job name, from one `GET /jobs/overview` that
+    /// every job of the environment shares for [`OVERVIEW_MAX_AGE`] (concurrent callers wait
+    /// for one request instead of each sending their own: at N jobs that is N times fewer
+    /// requests, each of N entries). [`EnvRuntime::invalidate_overview`] forces a fresh one.
+    pub async fn jobs_by_name(&self, client: &FlinkClient) -> flinkops_rest::Result<Arc<JobsByName>> {
+        let mut cached = self.overview.lock().await;
+        let epoch = self.overview_epoch.load(Ordering::Acquire);
+        if let Some(c) = cached.as_ref()
+            && c.epoch == epoch
+            && c.at.elapsed() < OVERVIEW_MAX_AGE
+        {
+            return Ok(c.jobs.clone());
+        }
+        let at = Instant::now();
+        let overview = client.jobs_overview().await?;
+        let mut jobs: JobsByName = HashMap::new();
+        for j in overview.jobs {
+            if let Some((name, _)) = parse_flink_job_name(&j.name) {
+                jobs.entry(name.to_string()).or_default().push(j);
+            }
+        }
+        let jobs = Arc::new(jobs);
+        *cached = Some(CachedOverview { at, epoch, jobs: jobs.clone() });
+        Ok(jobs)
+    }
+
+    /// The next [`EnvRuntime::jobs_by_name`] asks Flink again (after an action changed what runs).
+    pub fn invalidate_overview(&self) {
+        self.overview_epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The client of the environment's cluster (None while a local cluster was never started).
@@ -103,7 +179,9 @@ impl EnvRuntime {
     /// Local targets: starts the cluster if it does not run, and starts any dead process of it
     /// again. Other targets: nothing.
     pub async fn supervise(&self) -> Result<Supervision> {
-        let (Some(cluster), Some(local)) = (&self.cluster, &self.spec.local) else { return Ok(Supervision::default()) };
+        let (Some(cluster), Some(local)) = (&self.cluster, &self.spec.local) else {
+            return Ok(Supervision::default());
+        };
         let _guard = self.supervise_lock.lock().await;
         let mut report = Supervision::default();
         let state = cluster.state();
@@ -112,7 +190,7 @@ impl EnvRuntime {
         let expected_tms = state.as_ref().map(|s| s.taskmanagers);
         if state.is_none() || !any_alive || expected_tms != Some(local.taskmanagers) {
             let dist = tokio::task::block_in_place(|| self.dist())?;
-            let java = Java::find()?;
+            let java = self.java().await?;
             let rest_port = match &state {
                 Some(s) if flinkops_local::process::port_free(s.rest_port) => s.rest_port,
                 _ => flinkops_local::cluster::free_port()?,
@@ -134,13 +212,14 @@ impl EnvRuntime {
             let up = cluster.up(&dist, &java, &opts).await?;
             tracing::info!(env = %self.spec.name, rest_url = %up.rest_url, "local cluster started");
             *self.client.write().await = Some(rest_client(&up.rest_url)?);
+            self.invalidate_overview();
             report.started_cluster = true;
             return Ok(report);
         }
         let dead: Vec<Role> = statuses.iter().filter(|p| !p.alive).map(|p| p.role).collect();
         if !dead.is_empty() {
             let dist = tokio::task::block_in_place(|| self.dist())?;
-            let java = Java::find()?;
+            let java = self.java().await?;
             // A new JobManager: TaskManagers of the old one take up to a minute to find it
             // (their registration backs off), so they are started afresh with it.
             let mut dead = dead;
@@ -157,6 +236,7 @@ impl EnvRuntime {
                 cluster.start_process(&dist, &java, role)?;
                 report.restarted.push(role.to_string());
             }
+            self.invalidate_overview();
         }
         if self.client.read().await.is_none()
             && let Some(s) = cluster.state()

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use flinkops_control::store::{AlertState, AlertStatus, Store};
+use flinkops_control::store::{AlertState, AlertStatus, ObservedJob, Store};
 use flinkops_notify::{HealthHistory, JobHealthSample, Notification, NotificationStatus, Notifier, NotifierOptions, RuleSettings};
 use flinkops_rest::JobId;
 use flinkops_spec::types::{JobAlerts, Severity};
@@ -61,11 +61,11 @@ async fn sample(mj: &ManagedJob, env: &EnvRuntime, flink_job: Option<&str>, now:
 
 /// Evaluates the job's health rules after a reconcile step, stores what changed, notifies, and
 /// sets the job's health (`healthy`, `degraded`, `unhealthy`).
-pub async fn evaluate(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) {
+/// `observed` is the row the reconcile step just stored.
+pub async fn evaluate(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, observed: ObservedJob) {
     let now = now_ms();
-    let observed = shared.store.observed(&mj.key).await.ok().flatten();
-    let phase = observed.as_ref().map(|o| o.phase.clone()).unwrap_or_default();
-    let mut s = sample(mj, env, observed.as_ref().and_then(|o| o.flink_job_id.as_deref()), now).await;
+    let phase = observed.phase.clone();
+    let mut s = sample(mj, env, observed.flink_job_id.as_deref(), now).await;
     s.expected_running = expected_running(&phase);
     if s.checkpoint_interval_ms.is_none() {
         s.checkpoint_interval_ms = mj.checkpoint_interval_ms;
@@ -95,9 +95,8 @@ pub async fn evaluate(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) {
         (false, _) => "unhealthy",
     };
     shared.metrics.set_job_health(&mj.key, health == "healthy");
-    if let Some(mut o) = observed
-        && o.health != health
-    {
+    let mut o = observed;
+    if o.health != health {
         o.health = health.to_string();
         let _ = shared.store.put_observed(&o).await;
     }

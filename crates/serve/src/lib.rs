@@ -7,10 +7,12 @@
 //!   each destructive one recorded as intent first; periodic savepoints and retention.
 //! - [`state`]: the shared state, one loop per job and per local environment, and the commands
 //!   (deploy, upgrade, rollback, suspend, resume, savepoint, restore).
+//! - [`autoscale`]: the DS2 autoscaler in the reconcile loop (in place, adaptive scheduler).
 //! - [`health`]: health rules and notifications.
 //! - [`api`]: the REST API (axum), its OpenAPI document, `/metrics`.
 
 pub mod api;
+pub mod autoscale;
 pub mod env;
 pub mod failpoint;
 pub mod health;
@@ -29,7 +31,12 @@ use std::sync::Arc;
 
 /// Runs serve until `shutdown` resolves: starts the loops, serves the API on `listen`
 /// (reported through `on_listen` once bound) and stops gracefully.
-pub async fn run(opts: ServeOptions, listen: SocketAddr, on_listen: impl FnOnce(SocketAddr), shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<Arc<Shared>> {
+pub async fn run(
+    opts: ServeOptions,
+    listen: SocketAddr,
+    on_listen: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Arc<Shared>> {
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| Error::Input(format!("cannot listen on {listen}: {e} (choose another address with --listen)")))?;
     let addr = listener.local_addr().map_err(|e| Error::Input(e.to_string()))?;
     let shared = Shared::start(opts).await?;

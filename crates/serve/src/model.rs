@@ -101,6 +101,9 @@ pub struct ManagedJob {
     pub upgrade_health_timeout_ms: i64,
     pub alert_channels: Vec<String>,
     pub alert_overrides: BTreeMap<String, AlertOverride>,
+    /// serve's autoscaler (the spec's `autoscaler` section, enabled; local and standalone
+    /// targets). Not part of what runs: changing it changes no version.
+    pub autoscaler: Option<flinkops_autoscale::Settings>,
 }
 
 /// Everything serve manages, from one spec file.
@@ -174,7 +177,8 @@ pub fn load(spec_path: &Path) -> Result<Platform> {
     }
     let mut rule_settings = BTreeMap::new();
     for env_name in envs.keys() {
-        let s = flinkops_notify::RuleSettings::for_environment(&parsed.spec, env_name).map_err(|e| Error::Input(format!("{}: environment `{env_name}`: {e}", spec_path.display())))?;
+        let s =
+            flinkops_notify::RuleSettings::for_environment(&parsed.spec, env_name).map_err(|e| Error::Input(format!("{}: environment `{env_name}`: {e}", spec_path.display())))?;
         rule_settings.insert(env_name.clone(), s);
     }
     Ok(Platform { spec_path: spec_path.to_path_buf(), platform: parsed.spec.platform.clone(), envs, jobs, alerting: parsed.spec.alerting.clone(), rule_settings, kube_envs })
@@ -222,7 +226,9 @@ fn managed_job(p: &EnvPlan<'_>, j: &plan::JobPlan<'_>, spec_dir: &Path) -> Resul
             let path = if Path::new(path).is_absolute() { PathBuf::from(path) } else { spec_dir.join(path) };
             Program::Jar { path: path.display().to_string(), entry_class: j.job.entry_class.clone(), args: j.job.args.clone() }
         }
-        (None, None) => return Err(Error::Input(format!("job `{}` has neither `jar` nor `sql`", j.name))),
+        (None, None) => {
+            return Err(Error::Input(format!("job `{}` has neither `jar` nor `sql`", j.name)));
+        }
     };
     let config: BTreeMap<String, String> = j.conf.iter().filter(|(k, _)| !operator_only(k)).map(|(k, s)| (k.clone(), s.value.clone())).collect();
     let checkpoint_interval_ms = match &p.env.checkpointing {
@@ -255,6 +261,10 @@ fn managed_job(p: &EnvPlan<'_>, j: &plan::JobPlan<'_>, spec_dir: &Path) -> Resul
         },
         alert_channels: j.job.alerts.as_ref().map(|a| a.channels.clone()).unwrap_or_default(),
         alert_overrides: p.env.alerts.clone(),
+        autoscaler: match &j.job.autoscaler {
+            Some(a) if a.enabled => Some(crate::autoscale::settings(a).map_err(|e| Error::Input(format!("jobs.{}.{e}", j.name)))?),
+            _ => None,
+        },
     })
 }
 

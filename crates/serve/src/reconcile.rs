@@ -2,7 +2,7 @@
 //! managed job observes Flink, reads the facts from the store, asks the pure planner what to do
 //! and performs the actions — each destructive one recorded as intent in the store first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use flinkops_control::lifecycle::plan::{flink_job_name, parse_flink_job_name};
@@ -73,33 +73,72 @@ pub struct StepReport {
     pub error: Option<String>,
 }
 
-async fn meta_get<T: for<'de> Deserialize<'de>>(shared: &Shared, job: &str, key: &str) -> Result<Option<T>> {
-    match shared.store.meta(job, key).await? {
-        None => Ok(None),
-        Some(v) => serde_json::from_value(v).map(Some).map_err(|e| Error::Corrupt(format!("stored setting {job}/{key}: {e}"))),
+/// A job's durable values (`job_meta`), read in one query at the start of a step. Writes go
+/// through to the store, and a value that did not change is not written again.
+pub struct Meta {
+    job: String,
+    values: BTreeMap<String, serde_json::Value>,
+}
+
+impl Meta {
+    pub async fn load(shared: &Shared, job: &str) -> Result<Meta> {
+        Ok(Meta { job: job.to_string(), values: shared.store.all_meta(job).await? })
+    }
+
+    pub fn get<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Result<Option<T>> {
+        match self.values.get(key) {
+            None => Ok(None),
+            Some(v) => serde_json::from_value(v.clone()).map(Some).map_err(|e| Error::Corrupt(format!("stored setting {}/{key}: {e}", self.job))),
+        }
+    }
+
+    pub async fn put<T: Serialize>(&mut self, shared: &Shared, key: &str, value: Option<&T>) -> Result<()> {
+        let v = value.map(|v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null));
+        if self.values.get(key) == v.as_ref() {
+            return Ok(());
+        }
+        shared.store.put_meta(&self.job, key, v.as_ref(), now_ms()).await?;
+        match v {
+            Some(v) => self.values.insert(key.to_string(), v),
+            None => self.values.remove(key),
+        };
+        Ok(())
     }
 }
 
-async fn meta_put<T: Serialize>(shared: &Shared, job: &str, key: &str, value: Option<&T>) -> Result<()> {
-    let v = value.map(|v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null));
-    shared.store.put_meta(job, key, v.as_ref(), now_ms()).await?;
-    Ok(())
+/// The checkpoint paths Flink reported for one of the job's Flink jobs.
+#[derive(Debug, Clone, Default)]
+struct CheckpointPaths {
+    last_completed: Option<String>,
+    restored: Option<String>,
 }
 
-/// Reads what is on the cluster for `job` (Flink jobs named `<job>@<hash>`), newest first.
-pub async fn observe(client: Option<&FlinkClient>, job: &str) -> Observed {
-    let Some(client) = client else { return Observed { cluster_reachable: false, jobs: vec![] } };
-    let overview = match client.jobs_overview().await {
+/// One observation: what the planner sees, plus the checkpoint paths read on the way (by Flink
+/// job id), so that recording the observation asks Flink nothing again.
+pub struct Observation {
+    pub observed: Observed,
+    checkpoints: HashMap<String, CheckpointPaths>,
+}
+
+/// Reads what is on the cluster for `job` (Flink jobs named `<job>@<hash>`), newest first. The
+/// job list comes from the environment's shared overview ([`EnvRuntime::jobs_by_name`]).
+pub async fn observe(env: &EnvRuntime, client: Option<&FlinkClient>, job: &str) -> Observation {
+    let unreachable = Observation { observed: Observed { cluster_reachable: false, jobs: vec![] }, checkpoints: HashMap::new() };
+    let Some(client) = client else {
+        return unreachable;
+    };
+    let by_name = match env.jobs_by_name(client).await {
         Ok(o) => o,
         Err(e) => {
             tracing::debug!(%job, "cluster not reachable: {e}");
-            return Observed { cluster_reachable: false, jobs: vec![] };
+            return unreachable;
         }
     };
-    let mut ours: Vec<_> = overview.jobs.into_iter().filter(|j| parse_flink_job_name(&j.name).is_some_and(|(n, _)| n == job)).collect();
+    let mut ours: Vec<_> = by_name.get(job).map(|v| v.iter().collect()).unwrap_or_default();
     ours.sort_by_key(|j| std::cmp::Reverse(j.start_time));
     let now = now_ms();
     let mut jobs = Vec::new();
+    let mut checkpoints = HashMap::new();
     for (i, j) in ours.iter().enumerate() {
         let status = JobStatus::from_flink(j.state.as_str());
         let mut live = LiveJob {
@@ -117,54 +156,69 @@ pub async fn observe(client: Option<&FlinkClient>, job: &str) -> Observed {
             live.completed_checkpoints = cp.counts.completed;
             live.last_checkpoint_age_ms = cp.latest.completed.as_ref().map(|c| now - c.latest_ack_timestamp.max(c.trigger_timestamp));
             live.savepoint = cp.latest.savepoint.as_ref().and_then(|s| s.external_path.clone());
+            checkpoints.insert(
+                live.flink_job_id.clone(),
+                CheckpointPaths {
+                    last_completed: cp.latest.completed.as_ref().and_then(|c| c.external_path.clone()),
+                    restored: cp.latest.restored.as_ref().and_then(|r| r.external_path.clone()),
+                },
+            );
         }
         jobs.push(live);
     }
-    Observed { cluster_reachable: true, jobs }
+    Observation { observed: Observed { cluster_reachable: true, jobs }, checkpoints }
 }
 
-/// The version (number and hash) of the job's spec with this hash prefix, if stored.
-async fn version_of_hash(shared: &Shared, key: &str, hash: &str) -> Result<Option<VersionRef>> {
-    let versions = shared.store.spec_versions(key).await?;
-    Ok(versions.iter().rev().find(|v| lifecycle::plan::same_spec(Some(hash), &v.spec_hash)).map(|v| VersionRef { version: v.version, spec_hash: v.spec_hash.clone() }))
+/// What a step read from the store about the job's versions, once.
+struct Versions(Vec<flinkops_control::store::SpecVersion>);
+
+impl Versions {
+    /// The version (number and hash) with this hash prefix, if stored.
+    fn of_hash(&self, hash: &str) -> Option<VersionRef> {
+        self.0.iter().rev().find(|v| lifecycle::plan::same_spec(Some(hash), &v.spec_hash)).map(|v| VersionRef { version: v.version, spec_hash: v.spec_hash.clone() })
+    }
 }
 
-/// One reconcile step. Returns when to reconcile again.
-pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Result<(Duration, StepReport)> {
+/// One reconcile step. Returns when to reconcile again, what it did, and the job's observed row
+/// (as stored; health evaluation goes on from it).
+pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Result<(Duration, StepReport, ObservedJob)> {
     let key = mj.key.as_str();
     let now = now_ms();
     let mut report = StepReport { at_ms: now, ..Default::default() };
-    let Some(latest) = shared.store.latest_spec(key).await? else {
+    let versions = Versions(shared.store.spec_versions(key).await?);
+    let Some(latest) = versions.0.last() else {
         return Err(Error::NotFound(format!("no spec version stored for {key}")));
     };
-    let pinned: Option<VersionRef> = meta_get(shared, key, meta::PINNED).await?;
+    let mut meta = Meta::load(shared, key).await?;
+    let pinned: Option<VersionRef> = meta.get(meta::PINNED)?;
     let version = pinned.unwrap_or(VersionRef { version: latest.version, spec_hash: latest.spec_hash.clone() });
-    let suspended = meta_get::<bool>(shared, key, meta::SUSPENDED).await?.unwrap_or(false);
+    let suspended = meta.get::<bool>(meta::SUSPENDED)?.unwrap_or(false);
     let desired = Desired { job: key.to_string(), version: version.clone(), suspended };
 
     let client = env.client().await;
-    let mut observed = observe(client.as_ref(), &mj.job).await;
-    let mut recovery_state: RecoveryState = meta_get(shared, key, meta::RECOVERY).await?.unwrap_or_default();
-    let mut deployed: Option<VersionRef> = meta_get(shared, key, meta::DEPLOYED).await?;
+    let observation = observe(env, client.as_ref(), &mj.job).await;
+    let mut observed = observation.observed.clone();
+    let mut recovery_state: RecoveryState = meta.get(meta::RECOVERY)?.unwrap_or_default();
+    let mut deployed: Option<VersionRef> = meta.get(meta::DEPLOYED)?;
 
     // What runs tells which version last ran, and whether a recovery has paid off.
     if let Some(active) = observed.active().filter(|j| j.status == JobStatus::Running) {
-        meta_put(shared, key, meta::LAST_FLINK_JOB, Some(&active.flink_job_id)).await?;
+        meta.put(shared, meta::LAST_FLINK_JOB, Some(&active.flink_job_id)).await?;
         if let Some(h) = &active.spec_hash
-            && let Some(v) = version_of_hash(shared, key, h).await?
+            && let Some(v) = versions.of_hash(h)
             && deployed.as_ref() != Some(&v)
         {
-            meta_put(shared, key, meta::DEPLOYED, Some(&v)).await?;
+            meta.put(shared, meta::DEPLOYED, Some(&v)).await?;
             deployed = Some(v);
         }
         if active.completed_checkpoints >= 1 && (recovery_state.attempt > 0 || recovery_state.breaker.recent_failures(now) > 0) && !recovery_state.breaker.is_open() {
             recovery_state.attempt = 0;
             recovery_state.next_at_ms = None;
             recovery_state.breaker.record_success();
-            meta_put(shared, key, meta::RECOVERY, Some(&recovery_state)).await?;
+            meta.put(shared, meta::RECOVERY, Some(&recovery_state)).await?;
         }
     } else if let Some(newest) = observed.jobs.first() {
-        meta_put(shared, key, meta::LAST_FLINK_JOB, Some(&newest.flink_job_id)).await?;
+        meta.put(shared, meta::LAST_FLINK_JOB, Some(&newest.flink_job_id)).await?;
     }
 
     let pending = pending_intent(shared, key).await?;
@@ -174,7 +228,8 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
     if let Some(PendingIntent::Upgrade { intent: u, .. }) = &pending
         && u.savepoint.is_none()
         && let Some(dir) = env.savepoint_dir()
-        && let Some(j) = observed.jobs.iter_mut().find(|j| j.flink_job_id == u.old_flink_job && j.savepoint.is_none() && matches!(j.status, JobStatus::Finished | JobStatus::Stopped))
+        && let Some(j) =
+            observed.jobs.iter_mut().find(|j| j.flink_job_id == u.old_flink_job && j.savepoint.is_none() && matches!(j.status, JobStatus::Finished | JobStatus::Stopped))
     {
         j.savepoint = stopped_savepoint_on_disk(&dir, &u.old_flink_job);
         if let Some(sp) = &j.savepoint {
@@ -182,11 +237,12 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
         }
     }
     let snapshots = shared.store.snapshots(key).await?;
-    let last_flink_job: Option<String> = meta_get(shared, key, meta::LAST_FLINK_JOB).await?;
+    let last_flink_job: Option<String> = meta.get(meta::LAST_FLINK_JOB)?;
     let selection = match (env.checkpoint_dir(), &last_flink_job) {
         (Some(dir), Some(id)) => recovery::select_for_job(&dir, id, &snapshots)?,
         _ => recovery::select_source(&[], &snapshots, &[]),
     };
+    let had_pending = pending.is_some();
     let facts = Facts {
         now_ms: now,
         pending,
@@ -199,11 +255,11 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
     };
 
     // A person asked to restore from a given checkpoint or savepoint.
-    let requested: Option<RestoreSource> = meta_get(shared, key, meta::RESTORE_FROM).await?;
+    let requested: Option<RestoreSource> = meta.get(meta::RESTORE_FROM)?;
     let by_person = requested.is_some() && facts.pending.is_none() && observed.cluster_reachable;
     let actions = match requested {
         Some(source) if by_person => {
-            meta_put::<RestoreSource>(shared, key, meta::RESTORE_FROM, None).await?;
+            meta.put::<RestoreSource>(shared, meta::RESTORE_FROM, None).await?;
             let target = deployed.clone().unwrap_or(version.clone());
             vec![Action::Recover { version: target, source, cancel_first: observed.active().map(|j| j.flink_job_id.clone()) }]
         }
@@ -216,7 +272,7 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
         if !matches!(action, Action::Wait { .. }) {
             report.actions.push(name.clone());
         }
-        match execute(shared, mj, env, client.as_ref(), by_person, &mut recovery_state, &selection, action).await? {
+        match execute(shared, mj, env, client.as_ref(), by_person, &mut meta, &mut recovery_state, &selection, action).await? {
             Step::Continue => {}
             Step::WaitUntil(d) => {
                 requeue = requeue.min(d);
@@ -229,19 +285,44 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
     }
 
     // Periodic savepoints and retention, when nothing else is going on.
+    let mut snapshots_changed = false;
     if report.actions.is_empty() && !suspended {
-        periodic_savepoint(shared, mj, env, client.as_ref(), &observed).await?;
+        snapshots_changed = periodic_savepoint(shared, mj, env, client.as_ref(), &observed, &mut meta).await?;
+    }
+    // The autoscaler, on a running job with nothing else going on.
+    if report.actions.is_empty()
+        && !snapshots_changed
+        && !suspended
+        && !had_pending
+        && mj.autoscaler.is_some()
+        && let (Some(c), Some(active)) = (client.as_ref(), observed.active().filter(|j| j.status == JobStatus::Running))
+    {
+        match crate::autoscale::step(shared, mj, c, &active.flink_job_id, &mut meta).await {
+            Ok(true) => report.actions.push("rescale".into()),
+            Ok(false) => {}
+            // Metrics that cannot be read now are read at the next step; the job is untouched.
+            Err(e @ Error::Flink(_)) => tracing::warn!(job = %key, "autoscaler: {e}"),
+            Err(e) => return Err(e),
+        }
     }
 
-    // Record what was observed.
-    let after = observe(client.as_ref(), &mj.job).await;
-    let phase = phase_of(shared, key, &after, suspended, &recovery_state).await?;
+    // Record what was observed: what was seen before, unless an action changed it.
+    let acted = !report.actions.is_empty() || snapshots_changed;
+    let after = if acted {
+        env.invalidate_overview();
+        observe(env, client.as_ref(), &mj.job).await
+    } else {
+        observation
+    };
+    let still_pending = if acted || had_pending { pending_intent(shared, key).await? } else { None };
+    let phase = phase_of(still_pending.as_ref(), &after.observed, suspended, &recovery_state);
     report.phase = phase.as_str().to_string();
-    store_observed(shared, mj, client.as_ref(), &after, phase).await?;
+    let snapshots = if acted { shared.store.snapshots(key).await? } else { snapshots };
+    let row = store_observed(shared, mj, &versions, &snapshots, &after, phase).await?;
     if !report.actions.is_empty() {
         requeue = Duration::from_millis(500);
     }
-    Ok((requeue, report))
+    Ok((requeue, report, row))
 }
 
 /// The newest complete savepoint of `flink_job` under a local savepoint directory (`file://…`).
@@ -263,7 +344,9 @@ fn stopped_savepoint_on_disk(dir: &str, flink_job: &str) -> Option<String> {
 /// The job's pending exclusive intent, as the planner wants it.
 async fn pending_intent(shared: &Shared, key: &str) -> Result<Option<PendingIntent>> {
     let pending = shared.store.pending_intents(Some(key)).await?;
-    let Some(i) = pending.into_iter().find(|i| i.kind.is_exclusive()) else { return Ok(None) };
+    let Some(i) = pending.into_iter().find(|i| i.kind.is_exclusive()) else {
+        return Ok(None);
+    };
     Ok(Some(match i.kind {
         IntentKind::Upgrade => PendingIntent::Upgrade { id: i.id, intent: UpgradeIntent::from_json(&i.payload)? },
         kind => PendingIntent::Other { id: i.id, kind },
@@ -310,6 +393,9 @@ pub async fn submit_version(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, 
     let name = flink_job_name(&mj.job, &sv.spec_hash);
     let mut conf: BTreeMap<String, String> = rt.config.clone();
     conf.insert("pipeline.name".into(), name.clone());
+    if let Some(o) = crate::autoscale::parallelism_overrides(shared, mj).await? {
+        conf.insert("pipeline.jobvertex-parallelism-overrides".into(), o);
+    }
     let opts = SubmitOptions { parallelism: Some(rt.parallelism), from_savepoint: from.map(str::to_string), allow_non_restored_state: false, flink_configuration: conf.clone() };
     let home = env.home().clone();
     let id = match &rt.program {
@@ -326,7 +412,7 @@ pub async fn submit_version(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, 
             text.push_str("\n;\n");
             text.push_str(&set("pipeline.name", &name));
             let dist = tokio::task::block_in_place(|| env.dist())?;
-            let java = flinkops_local::java::Java::find()?;
+            let java = env.java().await?;
             submit::submit(client, &home, Some(&dist), Some(&java), submit::Program::Sql { script: text }, &opts).await?
         }
         Program::Jar { path, entry_class, args } => {
@@ -373,6 +459,7 @@ async fn execute(
     env: &EnvRuntime,
     client: Option<&FlinkClient>,
     by_person: bool,
+    meta: &mut Meta,
     recovery_state: &mut RecoveryState,
     selection: &recovery::Selection,
     action: Action,
@@ -396,8 +483,8 @@ async fn execute(
                     store.update_intent_payload(i.id, &json!({"version": version, "flink_job_id": id})).await?;
                     // From now on the job counts as deployed: if it is not seen running, the
                     // planner recovers it (or alerts) instead of deploying it again.
-                    meta_put(shared, key, meta::DEPLOYED, Some(&version)).await?;
-                    meta_put(shared, key, meta::LAST_FLINK_JOB, Some(&id)).await?;
+                    meta.put(shared, meta::DEPLOYED, Some(&version)).await?;
+                    meta.put(shared, meta::LAST_FLINK_JOB, Some(&id)).await?;
                     store.finish_intent(i.id, IntentState::Done, None, now_ms()).await?;
                 }
                 Err(e) => {
@@ -458,7 +545,7 @@ async fn execute(
                         intent.deadline_ms = Some(now_ms() + intent.health_timeout_ms);
                         store.update_intent_payload(id, &intent.to_json()).await?;
                     }
-                    meta_put(shared, key, meta::LAST_FLINK_JOB, Some(&new_id)).await?;
+                    meta.put(shared, meta::LAST_FLINK_JOB, Some(&new_id)).await?;
                 }
                 Err(e) => {
                     tracing::warn!(job = %key, "submitting version {} failed: {e}", version.version);
@@ -497,7 +584,9 @@ async fn execute(
         Action::Recover { version, source, cancel_first } => {
             let client = need_client(client)?;
             let reason = match source.kind {
-                RestoreKind::Checkpoint => format!("restore from retained checkpoint {}", source.path),
+                RestoreKind::Checkpoint => {
+                    format!("restore from retained checkpoint {}", source.path)
+                }
                 RestoreKind::Savepoint => format!("restore from savepoint {}", source.path),
             };
             let rejected: Vec<serde_json::Value> = selection.rejected.iter().map(|r| json!({"path": r.path, "problem": r.problem.to_string()})).collect();
@@ -530,18 +619,29 @@ async fn execute(
             match result {
                 Ok(new_id) => {
                     recovery_state.recovered_job = Some(new_id.clone());
-                    meta_put(shared, key, meta::LAST_FLINK_JOB, Some(&new_id)).await?;
+                    meta.put(shared, meta::LAST_FLINK_JOB, Some(&new_id)).await?;
                     store.finish_intent(i.id, IntentState::Done, None, now_ms()).await?;
                 }
                 Err(e) => {
                     store.finish_intent(i.id, IntentState::Failed, Some(&e.to_string()), now_ms()).await?;
-                    meta_put(shared, key, meta::RECOVERY, Some(&*recovery_state)).await?;
+                    meta.put(shared, meta::RECOVERY, Some(&*recovery_state)).await?;
                     return Err(e);
                 }
             }
-            meta_put(shared, key, meta::RECOVERY, Some(&*recovery_state)).await?;
+            meta.put(shared, meta::RECOVERY, Some(&*recovery_state)).await?;
             if opened {
-                shared.raise_action_needed(mj, &format!("{} recoveries of {key} within {} min did not bring it back; recoveries stop until someone acts (`flinkops resume {} --env {}`)", recovery_state.breaker.recent_failures(now), BREAKER_WINDOW_MS / 60_000, mj.job, mj.env)).await;
+                shared
+                    .raise_action_needed(
+                        mj,
+                        &format!(
+                            "{} recoveries of {key} within {} min did not bring it back; recoveries stop until someone acts (`flinkops resume {} --env {}`)",
+                            recovery_state.breaker.recent_failures(now),
+                            BREAKER_WINDOW_MS / 60_000,
+                            mj.job,
+                            mj.env
+                        ),
+                    )
+                    .await;
             }
         }
         Action::Suspend { flink_job_id } => {
@@ -553,8 +653,8 @@ async fn execute(
                     store.update_intent_payload(i.id, &json!({"flink_job_id": flink_job_id, "savepoint": sp.as_str()})).await?;
                     store.finish_intent(i.id, IntentState::Done, None, now_ms()).await?;
                     // Resuming restores from exactly this savepoint.
-                    meta_put(shared, key, meta::RESTORE_FROM, None::<&RestoreSource>).await?;
-                    shared.store.put_meta(key, "suspend_savepoint", Some(&json!(sp.as_str())), now_ms()).await?;
+                    meta.put(shared, meta::RESTORE_FROM, None::<&RestoreSource>).await?;
+                    meta.put(shared, "suspend_savepoint", Some(&json!(sp.as_str()))).await?;
                 }
                 Err(e) => {
                     store.finish_intent(i.id, IntentState::Failed, Some(&e.to_string()), now_ms()).await?;
@@ -574,11 +674,11 @@ async fn execute(
                     _ => None,
                 };
                 if let Some(v) = ran {
-                    meta_put(shared, key, meta::DEPLOYED, Some(&v)).await?;
+                    meta.put(shared, meta::DEPLOYED, Some(&v)).await?;
                 }
                 if state == IntentState::RolledBack {
                     // Stay on the previous version until the spec changes again.
-                    meta_put(shared, key, meta::PINNED, Some(&u.from)).await?;
+                    meta.put(shared, meta::PINNED, Some(&u.from)).await?;
                     shared.raise_action_needed(mj, &format!("upgrade of {key} to version {} was rolled back: {reason}", u.to.version)).await;
                 }
                 shared.metrics.action("upgrade", state.as_str());
@@ -593,34 +693,41 @@ async fn execute(
 }
 
 /// Takes a periodic savepoint when one is due, then enforces retention.
-async fn periodic_savepoint(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, client: Option<&FlinkClient>, observed: &Observed) -> Result<()> {
-    let Some(policy) = &mj.savepoints else { return Ok(()) };
-    let Some(interval) = policy.interval_ms else { return Ok(()) };
-    let (Some(client), Some(active)) = (client, observed.active()) else { return Ok(()) };
+/// Returns whether the savepoint catalog changed.
+async fn periodic_savepoint(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, client: Option<&FlinkClient>, observed: &Observed, meta: &mut Meta) -> Result<bool> {
+    let Some(policy) = &mj.savepoints else {
+        return Ok(false);
+    };
+    let Some(interval) = policy.interval_ms else {
+        return Ok(false);
+    };
+    let (Some(client), Some(active)) = (client, observed.active()) else {
+        return Ok(false);
+    };
     // RUNNING is reported while tasks still deploy; a completed checkpoint of this Flink job
     // shows they all run (a savepoint triggered before fails with "not all required tasks are
     // currently running").
     if active.status != JobStatus::Running || (mj.checkpoint_stale_after_ms.is_some() && active.completed_checkpoints == 0) {
-        return Ok(());
+        return Ok(false);
     }
     let now = now_ms();
-    let last: Option<i64> = meta_get(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT).await?;
+    let last: Option<i64> = meta.get(meta::LAST_PERIODIC_SAVEPOINT)?;
     if last.is_some_and(|t| now - t < interval) {
-        return Ok(());
+        return Ok(false);
     }
     if last.is_none() {
         // The first interval starts now (not at once after a deployment).
-        meta_put(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT, Some(&now)).await?;
-        return Ok(());
+        meta.put(shared, meta::LAST_PERIODIC_SAVEPOINT, Some(&now)).await?;
+        return Ok(false);
     }
     match take_savepoint(shared, mj, env, client, &active.flink_job_id, "periodic savepoint").await {
-        Ok(_) => meta_put(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT, Some(&now_ms())).await,
+        Ok(_) => meta.put(shared, meta::LAST_PERIODIC_SAVEPOINT, Some(&now_ms())).await.map(|()| true),
         // Recorded as a failed intent and counted; tried again after a tenth of the interval
         // (at least 5 s), without failing the reconcile step.
         Err(e @ Error::Flink(_)) => {
             tracing::warn!(job = %mj.key, "periodic savepoint failed, will retry: {e}");
             let retry_at = now_ms() - interval + (interval / 10).max(5_000);
-            meta_put(shared, &mj.key, meta::LAST_PERIODIC_SAVEPOINT, Some(&retry_at)).await
+            meta.put(shared, meta::LAST_PERIODIC_SAVEPOINT, Some(&retry_at)).await.map(|()| true)
         }
         Err(e) => Err(e),
     }
@@ -656,20 +763,20 @@ pub async fn take_savepoint(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, 
     }
 }
 
-async fn phase_of(shared: &Shared, key: &str, observed: &Observed, suspended: bool, rs: &RecoveryState) -> Result<Phase> {
-    if let Some(p) = pending_intent(shared, key).await? {
-        return Ok(match p {
+fn phase_of(pending: Option<&PendingIntent>, observed: &Observed, suspended: bool, rs: &RecoveryState) -> Phase {
+    if let Some(p) = pending {
+        return match p {
             PendingIntent::Upgrade { intent, .. } if intent.rolling_back => Phase::RollingBack,
             PendingIntent::Upgrade { .. } => Phase::Upgrading,
             PendingIntent::Other { kind: IntentKind::Recover, .. } => Phase::Recovering,
             PendingIntent::Other { kind: IntentKind::Suspend, .. } => Phase::Savepointing,
             PendingIntent::Other { .. } => Phase::Deploying,
-        });
+        };
     }
     if rs.breaker.is_open() {
-        return Ok(Phase::Failed);
+        return Phase::Failed;
     }
-    Ok(match observed.active() {
+    match observed.active() {
         Some(j) if j.status == JobStatus::Running => Phase::Running,
         Some(_) if rs.attempt > 0 => Phase::Recovering,
         Some(_) => Phase::Deploying,
@@ -679,18 +786,21 @@ async fn phase_of(shared: &Shared, key: &str, observed: &Observed, suspended: bo
         None if rs.attempt > 0 => Phase::Recovering,
         None if observed.jobs.is_empty() => Phase::Deploying,
         None => Phase::Failed,
-    })
+    }
 }
 
-async fn store_observed(shared: &Shared, mj: &ManagedJob, client: Option<&FlinkClient>, observed: &Observed, phase: Phase) -> Result<()> {
+/// An unchanged observed row is written again after this long (its `updated_at` says when serve
+/// last confirmed it); a changed one at once.
+const OBSERVED_REFRESH_MS: i64 = 30_000;
+
+/// Writes the job's observed row when it changed (or is older than [`OBSERVED_REFRESH_MS`]) and
+/// returns it.
+async fn store_observed(shared: &Shared, mj: &ManagedJob, versions: &Versions, snapshots: &[Snapshot], obs: &Observation, phase: Phase) -> Result<ObservedJob> {
     let key = mj.key.as_str();
     let prev = shared.store.observed(key).await?;
-    let snapshots = shared.store.snapshots(key).await?;
+    let observed = &obs.observed;
     let active = observed.active().or(observed.jobs.first());
-    let spec_version = match active.and_then(|j| j.spec_hash.clone()) {
-        Some(h) => version_of_hash(shared, key, &h).await?.map(|v| v.version),
-        None => None,
-    };
+    let spec_version = active.and_then(|j| j.spec_hash.as_deref()).and_then(|h| versions.of_hash(h)).map(|v| v.version);
     let last_savepoint = snapshots.iter().find(|s| s.kind == SnapshotKind::Savepoint && s.status == SnapshotStatus::Completed).map(|s| s.path.clone());
     let state = match (observed.cluster_reachable, active) {
         (false, _) => "UNREACHABLE".to_string(),
@@ -706,12 +816,9 @@ async fn store_observed(shared: &Shared, mj: &ManagedJob, client: Option<&FlinkC
         .to_string(),
     };
     let (mut last_checkpoint, mut restored_from) = (prev.as_ref().and_then(|p| p.last_checkpoint.clone()), prev.as_ref().and_then(|p| p.restored_from.clone()));
-    if let (Some(c), Some(j)) = (client, active)
-        && let Ok(jid) = job_id(&j.flink_job_id)
-        && let Ok(cp) = c.checkpoints(&jid).await
-    {
-        last_checkpoint = cp.latest.completed.as_ref().and_then(|c| c.external_path.clone()).or(last_checkpoint);
-        restored_from = cp.latest.restored.as_ref().and_then(|r| r.external_path.clone());
+    if let Some(paths) = active.and_then(|j| obs.checkpoints.get(&j.flink_job_id)) {
+        last_checkpoint = paths.last_completed.clone().or(last_checkpoint);
+        restored_from = paths.restored.clone();
     }
     let health = prev.as_ref().map(|p| p.health.clone()).unwrap_or_else(|| "unknown".into());
     let o = ObservedJob {
@@ -726,6 +833,12 @@ async fn store_observed(shared: &Shared, mj: &ManagedJob, client: Option<&FlinkC
         health,
         updated_at: now_ms(),
     };
+    if let Some(p) = prev
+        && o.updated_at - p.updated_at < OBSERVED_REFRESH_MS
+        && (ObservedJob { updated_at: p.updated_at, ..o.clone() }) == p
+    {
+        return Ok(p);
+    }
     shared.store.put_observed(&o).await?;
-    Ok(())
+    Ok(o)
 }

@@ -42,6 +42,9 @@ pub struct ServeOptions {
     pub kube_context: Option<String>,
 }
 
+/// At most this many reconcile steps run at once (see [`Shared::steps`]).
+pub const CONCURRENT_STEPS: usize = 16;
+
 /// One managed job's loop handles.
 pub struct JobRuntime {
     pub key: String,
@@ -66,6 +69,12 @@ pub struct Shared {
     pub notifier: RwLock<flinkops_notify::Notifier>,
     /// Per job: the counters the health rules compare over time (in memory; alert states are stored).
     pub health: std::sync::Mutex<BTreeMap<String, flinkops_notify::HealthHistory>>,
+    /// Reconcile steps in flight at once: with every loop stepping together (hundreds of jobs),
+    /// a bound keeps each step's latency near its own cost instead of queueing all of them on
+    /// the store's connection pool.
+    pub steps: tokio::sync::Semaphore,
+    /// Per job: the autoscaler's metric window (in memory; its decisions and state are stored).
+    pub autoscale: std::sync::Mutex<BTreeMap<String, crate::autoscale::Memory>>,
     /// Kubernetes environments whose loop runs.
     kube_loops: std::sync::Mutex<std::collections::BTreeSet<String>>,
     shutdown: watch::Sender<bool>,
@@ -104,10 +113,17 @@ impl Shared {
             // Built (and its problems logged) once, by apply_platform below.
             notifier: RwLock::new(flinkops_notify::Notifier::new(&Default::default(), &BTreeMap::new(), Default::default())),
             health: std::sync::Mutex::new(BTreeMap::new()),
+            steps: tokio::sync::Semaphore::new(CONCURRENT_STEPS),
+            autoscale: std::sync::Mutex::new(BTreeMap::new()),
             kube_loops: std::sync::Mutex::new(std::collections::BTreeSet::new()),
             shutdown: tx,
             tasks: std::sync::Mutex::new(Vec::new()),
         });
+        // A rescale request a previous run sent but never saw answered: the next decision looks
+        // at the job as it runs now.
+        for i in shared.store.pending_intents(None).await?.into_iter().filter(|i| i.kind == flinkops_control::store::IntentKind::Rescale) {
+            shared.store.finish_intent(i.id, flinkops_control::store::IntentState::Failed, Some("serve stopped before the rescale request was answered"), now_ms()).await?;
+        }
         let n = flinkops_control::retention::resume_deletions(&shared.store).await?;
         if n > 0 {
             tracing::info!(deletions = n, "finished savepoint deletions a previous run left pending");
@@ -206,7 +222,9 @@ impl Shared {
             if *stop.borrow() {
                 break;
             }
-            let Some(ke) = self.platform.read().await.kube_envs.iter().find(|k| k.name == env_name).cloned() else { break };
+            let Some(ke) = self.platform.read().await.kube_envs.iter().find(|k| k.name == env_name).cloned() else {
+                break;
+            };
             if client.is_none() {
                 match flinkops_kube::client(self.opts.kubeconfig.as_deref(), self.opts.kube_context.as_deref()).await {
                     Ok(c) => client = Some(c),
@@ -289,15 +307,23 @@ impl Shared {
                 tracing::info!(job = %rt.key, "no longer in the spec; its loop ends (the Flink job is left as it is)");
                 break;
             };
-            let Some(env) = self.envs.read().await.get(&mj.env).cloned() else { break };
+            let Some(env) = self.envs.read().await.get(&mj.env).cloned() else {
+                break;
+            };
+            let Ok(permit) = self.steps.acquire().await else {
+                break;
+            };
             let started = Instant::now();
             let result = {
+                let _permit = permit;
                 let _g = rt.lock.lock().await;
-                let r = reconcile::reconcile(&self, &mj, &env).await;
-                if r.is_ok() {
-                    crate::health::evaluate(&self, &mj, &env).await;
+                match reconcile::reconcile(&self, &mj, &env).await {
+                    Ok((d, report, row)) => {
+                        crate::health::evaluate(&self, &mj, &env, row).await;
+                        Ok((d, report))
+                    }
+                    Err(e) => Err(e),
                 }
-                r
             };
             self.metrics.reconciled(&rt.key, started.elapsed().as_secs_f64());
             let delay = match result {
@@ -402,7 +428,9 @@ impl Shared {
     }
 
     async fn reset_breaker(&self, key: &str) -> Result<bool> {
-        let Some(v) = self.store.meta(key, meta::RECOVERY).await? else { return Ok(false) };
+        let Some(v) = self.store.meta(key, meta::RECOVERY).await? else {
+            return Ok(false);
+        };
         let mut rs: RecoveryState = serde_json::from_value(v).map_err(|e| Error::Corrupt(e.to_string()))?;
         if !rs.breaker.is_open() && rs.next_at_ms.is_none() {
             return Ok(false);
@@ -434,7 +462,10 @@ impl Shared {
             job: key.into(),
             command: "rollback".into(),
             changed: true,
-            message: format!("`{key}` goes back from version {} to version {} (stop with a savepoint, start from it); a changed spec replaces the pin", current.version, target.version),
+            message: format!(
+                "`{key}` goes back from version {} to version {} (stop with a savepoint, start from it); a changed spec replaces the pin",
+                current.version, target.version
+            ),
             savepoint: None,
         })
     }
@@ -484,7 +515,8 @@ impl Shared {
         let env = self.envs.read().await.get(&mj.env).cloned().ok_or_else(|| Error::NotFound(format!("environment {}", mj.env)))?;
         let _g = rt.lock.lock().await;
         let client = env.client().await.ok_or_else(|| Error::Input(format!("the cluster of environment `{}` is not running yet", mj.env)))?;
-        let observed = reconcile::observe(Some(&client), &mj.job).await;
+        env.invalidate_overview();
+        let observed = reconcile::observe(&env, Some(&client), &mj.job).await.observed;
         if !observed.cluster_reachable {
             return Err(Error::Input(format!("the cluster of environment `{}` does not answer; no savepoint can be taken now", mj.env)));
         }
@@ -501,9 +533,10 @@ impl Shared {
         let (_, rt) = self.job_and_rt(key).await?;
         self.refuse_if_pending(key, "restore").await?;
         let catalog = self.store.snapshots(key).await?;
-        let entry = catalog.iter().find(|s| s.path == path).ok_or_else(|| {
-            Error::Input(format!("`{path}` is not in the checkpoint and savepoint catalog of `{key}`; list it with `flinkops status --job {key}`"))
-        })?;
+        let entry = catalog
+            .iter()
+            .find(|s| s.path == path)
+            .ok_or_else(|| Error::Input(format!("`{path}` is not in the checkpoint and savepoint catalog of `{key}`; list it with `flinkops status --job {key}`")))?;
         if entry.status != SnapshotStatus::Completed {
             return Err(Error::Input(format!("`{path}` is {} and cannot be restored from", entry.status)));
         }

@@ -536,29 +536,29 @@ fn plan_env<'s>(parsed: &'s Parsed, name: &str, sql: &SqlScripts, d: &mut Diagno
                 }
             }
         }
-        if let Some(a) = &job.autoscaler {
-            if env.target != Target::Kubernetes {
-                d.push(m, Level::Warning, &jpp("autoscaler"), format!("the autoscaler is part of the Kubernetes operator; environment `{name}` ignores it"), None);
-            } else {
-                let ap = jpp("autoscaler");
-                jb.set("job.autoscaler.enabled", a.enabled.to_string(), &child(&ap, "enabled"));
-                if let Some(t) = a.target_utilization {
-                    jb.set("job.autoscaler.utilization.target", flinkops_config::units::java_double_to_string(t), &child(&ap, "targetUtilization"));
-                }
-                if let Some(v) = a.min_parallelism {
-                    jb.set("job.autoscaler.vertex.min-parallelism", v.to_string(), &child(&ap, "minParallelism"));
-                }
-                if let Some(v) = a.max_parallelism {
-                    jb.set("job.autoscaler.vertex.max-parallelism", v.to_string(), &child(&ap, "maxParallelism"));
-                }
-                for (k, v, f) in [
-                    ("job.autoscaler.metrics.window", &a.metrics_window, "metricsWindow"),
-                    ("job.autoscaler.stabilization.interval", &a.stabilization_interval, "stabilizationInterval"),
-                    ("job.autoscaler.scale-down.interval", &a.scale_down_interval, "scaleDownInterval"),
-                ] {
-                    if let Some(v) = v {
-                        jb.set(k, v.clone(), &child(&ap, f));
-                    }
+        // On local and standalone targets `flinkops serve` runs its own autoscaler from the same
+        // section (in place, through the adaptive scheduler).
+        if let Some(a) = &job.autoscaler
+            && env.target == Target::Kubernetes
+        {
+            let ap = jpp("autoscaler");
+            jb.set("job.autoscaler.enabled", a.enabled.to_string(), &child(&ap, "enabled"));
+            if let Some(t) = a.target_utilization {
+                jb.set("job.autoscaler.utilization.target", flinkops_config::units::java_double_to_string(t), &child(&ap, "targetUtilization"));
+            }
+            if let Some(v) = a.min_parallelism {
+                jb.set("job.autoscaler.vertex.min-parallelism", v.to_string(), &child(&ap, "minParallelism"));
+            }
+            if let Some(v) = a.max_parallelism {
+                jb.set("job.autoscaler.vertex.max-parallelism", v.to_string(), &child(&ap, "maxParallelism"));
+            }
+            for (k, v, f) in [
+                ("job.autoscaler.metrics.window", &a.metrics_window, "metricsWindow"),
+                ("job.autoscaler.stabilization.interval", &a.stabilization_interval, "stabilizationInterval"),
+                ("job.autoscaler.scale-down.interval", &a.scale_down_interval, "scaleDownInterval"),
+            ] {
+                if let Some(v) = v {
+                    jb.set(k, v.clone(), &child(&ap, f));
                 }
             }
         }

@@ -13,20 +13,24 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use flinkops_autoscale::model::{Edge, JobGraph, MetricSample, Settings, Vertex, VertexSample};
+use flinkops_autoscale::model::Settings;
 use flinkops_autoscale::{Action, Decision, State, Status, decide};
-use flinkops_rest::{Aggregation, ExecutionState, FlinkClient, JobDetails, JobId, JobState, VertexId, VertexResourceRequirements};
+use flinkops_rest::{ExecutionState, FlinkClient, JobId, JobState, VertexId, VertexResourceRequirements};
+use flinkops_serve::autoscale::{job_graph, sample};
 
 use crate::cmd::job::{Target, rest_error};
 use crate::output::{self, Exit, GlobalArgs, OutputFormat};
 
 #[derive(Debug, Subcommand)]
 pub enum AutoscalerCmd {
-    /// Sample a running job's metrics, decide each vertex's parallelism (DS2) and explain it.
+    /// Sample a running job's metrics, decide each vertex's parallelism (DS2) and explain it —
+    /// or, with --env, show the latest decisions of `flinkops serve`'s autoscaler.
     ///
     /// One-shot: no history, so no stabilization, scale-down delay or ineffective-scale-up memory
-    /// (the control plane's loop keeps those). `--apply` rescales in place (adaptive scheduler).
-    #[command(after_help = "Examples:\n  flinkops autoscaler explain 3f1c…e2 --window 30\n  flinkops autoscaler explain 3f1c…e2 --apply -o json")]
+    /// (serve's loop keeps those). `--apply` rescales in place (adaptive scheduler).
+    #[command(
+        after_help = "Examples:\n  flinkops autoscaler explain 3f1c…e2 --window 30 --sql job.sql\n  flinkops autoscaler explain 3f1c…e2 --apply -o json\n  flinkops autoscaler explain autoscaling-demo --env local --spec examples/autoscaling/flinkops.yaml   # serve's decisions"
+    )]
     Explain(ExplainArgs),
     /// Run the simulator's scenario suite: DS2 beside a CPU-threshold policy (80 %), and DS2 when
     /// datagen-like sources do not declare their rate.
@@ -69,8 +73,21 @@ pub struct ExplainArgs {
     /// Seconds to wait for the rescaled job.
     #[arg(long, default_value_t = 180, value_name = "SECS")]
     pub wait: u64,
+    /// The SQL script the job runs: the rates its `datagen` tables declare
+    /// (`'rows-per-second'`) are the sources' demand, instead of a guess from backpressure.
+    #[arg(long, value_name = "FILE")]
+    pub sql: Option<std::path::PathBuf>,
+    /// Ask `flinkops serve` instead: JOB is the job's name in the spec, and the latest decisions
+    /// of serve's autoscaler are shown (nothing is sampled or applied).
+    #[arg(long, short = 'e', value_name = "ENV")]
+    pub env: Option<String>,
+    /// How many of serve's decisions to show (with --env), newest first.
+    #[arg(long, default_value_t = 1)]
+    pub last: usize,
     #[command(flatten)]
     pub target: Target,
+    #[command(flatten)]
+    pub server: crate::cmd::serve::ServerArgs,
 }
 
 pub fn run(cmd: AutoscalerCmd, g: &GlobalArgs) -> anyhow::Result<Exit> {
@@ -102,67 +119,14 @@ pub fn run(cmd: AutoscalerCmd, g: &GlobalArgs) -> anyhow::Result<Exit> {
     }
 }
 
-/// The job graph the core sees: vertices with parallelism and max parallelism; edges from the
-/// plan, `HASH` edges keyed.
-pub fn job_graph(job: &JobDetails) -> JobGraph {
-    let default_max = job.max_parallelism.filter(|&m| m > 0).unwrap_or(128);
-    let vertices = job
-        .vertices
-        .iter()
-        .map(|v| Vertex {
-            id: v.id.to_string(),
-            name: v.name.clone(),
-            parallelism: v.parallelism.max(1),
-            max_parallelism: u32::try_from(v.max_parallelism.filter(|&m| m > 0).unwrap_or(default_max)).unwrap_or(u32::MAX).max(1),
-        })
-        .collect();
-    let edges = job
-        .plan
-        .iter()
-        .flat_map(|p| p.nodes.iter())
-        .flat_map(|n| {
-            n.inputs.iter().map(move |i| Edge {
-                from: i.id.to_string(),
-                to: n.id.to_string(),
-                keyed: i.ship_strategy.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("HASH")),
-            })
-        })
-        .collect();
-    JobGraph { vertices, edges }
-}
-
-const METRICS: [&str; 4] = ["busyTimeMsPerSecond", "backPressuredTimeMsPerSecond", "numRecordsInPerSecond", "numRecordsOutPerSecond"];
-
-/// One sample of every vertex (busy: max over subtasks; backpressure: average; rates: sums).
-async fn sample(client: &FlinkClient, job: &JobId, graph: &JobGraph, at_ms: i64) -> anyhow::Result<MetricSample> {
-    let mut vertices = BTreeMap::new();
-    for v in &graph.vertices {
-        let metrics = client
-            .subtask_metrics(job, &VertexId::from_flink(v.id.clone()), &METRICS, &[Aggregation::Max, Aggregation::Avg, Aggregation::Sum])
-            .await
-            .map_err(rest_error)?;
-        let get = |name: &str| metrics.iter().find(|m| m.id == name);
-        let finite = |x: Option<f64>| x.filter(|v| v.is_finite());
-        vertices.insert(
-            v.id.clone(),
-            VertexSample {
-                busy_ms_per_s: finite(get(METRICS[0]).and_then(|m| m.max)),
-                backpressured_ms_per_s: finite(get(METRICS[1]).and_then(|m| m.avg)),
-                records_in_per_s: finite(get(METRICS[2]).and_then(|m| m.sum)),
-                records_out_per_s: finite(get(METRICS[3]).and_then(|m| m.sum)),
-                pending_records: None,
-                declared_rate_per_s: None,
-            },
-        );
-    }
-    Ok(MetricSample { at_ms, vertices })
-}
-
 fn epoch_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 async fn explain(args: ExplainArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
+    if let Some(env) = &args.env {
+        return from_serve(&args, env, g).await;
+    }
     let settings = Settings {
         target_utilization: args.target_utilization,
         scale_up_threshold: Settings::default().scale_up_threshold.max(args.target_utilization),
@@ -188,12 +152,16 @@ async fn explain(args: ExplainArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
         return Err(output::input(anyhow::anyhow!("job {id} is {}, not RUNNING", job.state)));
     }
     let graph = job_graph(&job);
+    let declared = match &args.sql {
+        Some(f) => flinkops_serve::autoscale::declared_datagen_rates(&std::fs::read_to_string(f).map_err(|e| output::input(anyhow::anyhow!("cannot read {}: {e}", f.display())))?),
+        None => BTreeMap::new(),
+    };
 
     let bar = output::Bar::spinner(g, &format!("sampling metrics of {id} for {} s", args.window));
     let started = Instant::now();
     let mut samples = Vec::new();
     loop {
-        samples.push(sample(&client, &id, &graph, epoch_ms()).await?);
+        samples.push(sample(&client, &id, &graph, &declared, epoch_ms()).await.map_err(rest_error)?);
         if started.elapsed() >= Duration::from_secs(args.window) {
             break;
         }
@@ -204,11 +172,7 @@ async fn explain(args: ExplainArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
     let (decision, _) = decide(&graph, &samples, &settings, &State::default(), now).map_err(output::input)?;
     let decided_ms = started.elapsed().as_millis() as u64;
 
-    let applied = if args.apply && decision.status == Status::Rescale {
-        Some(apply(&client, &id, &decision, Duration::from_secs(args.wait)).await?)
-    } else {
-        None
-    };
+    let applied = if args.apply && decision.status == Status::Rescale { Some(apply(&client, &id, &decision, Duration::from_secs(args.wait)).await?) } else { None };
     match g.output {
         OutputFormat::Json => output::print_json(&serde_json::json!({
             "job_id": id.to_string(),
@@ -230,6 +194,39 @@ async fn explain(args: ExplainArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
                     a.warning.as_deref().map(|w| format!(" ({w})")).unwrap_or_default()
                 );
             }
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// `explain JOB --env E`: serve's latest decisions for the job, from its API.
+async fn from_serve(args: &ExplainArgs, env: &str, g: &GlobalArgs) -> anyhow::Result<Exit> {
+    if args.apply {
+        return Err(output::input(anyhow::anyhow!("--apply does not go with --env: serve applies its own decisions")));
+    }
+    let body = crate::cmd::serve::get_json(&args.server, &format!("/api/v1/jobs/{env}/{}", args.job), g).await?;
+    let scalings = body["scalings"].as_array().cloned().unwrap_or_default();
+    let shown: Vec<serde_json::Value> = scalings.into_iter().take(args.last.max(1)).collect();
+    if g.output == OutputFormat::Json {
+        output::print_json(&serde_json::json!({"job": format!("{env}/{}", args.job), "decisions": shown}))?;
+        return Ok(Exit::Success);
+    }
+    if shown.is_empty() {
+        println!(
+            "{env}/{}: serve's autoscaler has made no decision yet (is `autoscaler` in the job's spec? It decides once a window of metrics is collected after the stabilization period)",
+            args.job
+        );
+        return Ok(Exit::Success);
+    }
+    for s in &shown {
+        let d: Decision = serde_json::from_value(s["decision"].clone()).map_err(|e| output::peer(anyhow::anyhow!("serve's decision does not read: {e}")))?;
+        let at = s["at"].as_i64().unwrap_or(0);
+        let ago = (epoch_ms() - at).max(0) / 1000;
+        println!("{env}/{} {ago} s ago ({}): {}", args.job, if s["applied"].as_bool() == Some(true) { "applied" } else { "not applied" }, s["summary"].as_str().unwrap_or(""));
+        println!("{}", decision_table(&d));
+        println!("{}", d.explanation);
+        for v in &d.vertices {
+            println!("  {}: {}", v.name, v.reason);
         }
     }
     Ok(Exit::Success)
@@ -271,12 +268,7 @@ async fn apply(client: &FlinkClient, id: &JobId, decision: &Decision, wait: Dura
         })
         .await
         .map_err(rest_error)?;
-    Ok(Applied {
-        requested: changes,
-        running: job.vertices.iter().map(|v| (v.name.clone(), v.parallelism)).collect(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-        warning,
-    })
+    Ok(Applied { requested: changes, running: job.vertices.iter().map(|v| (v.name.clone(), v.parallelism)).collect(), elapsed_ms: started.elapsed().as_millis() as u64, warning })
 }
 
 fn num(x: Option<f64>) -> String {

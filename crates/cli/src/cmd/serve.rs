@@ -17,7 +17,9 @@ use crate::output::{self, Exit, GlobalArgs, OutputFormat, input, peer};
 
 /// `flinkops serve`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  flinkops serve --spec examples/local/flinkops.yaml\n  flinkops serve --spec flinkops.yaml --store postgres://flinkops@db:5432/flinkops --listen 0.0.0.0:8990 --token-file /etc/flinkops/token\n\nserve starts the local clusters of `target: local` environments and keeps them up, deploys every job,\nupgrades changed jobs through a savepoint (rolling back when the new version does not run and\ncheckpoint in time), takes periodic savepoints and deletes expired ones, and restores failed jobs\nfrom their latest valid checkpoint. Its API and /metrics listen on --listen; actions need the token.")]
+#[command(
+    after_help = "Examples:\n  flinkops serve --spec examples/local/flinkops.yaml\n  flinkops serve --spec flinkops.yaml --store postgres://flinkops@db:5432/flinkops --listen 0.0.0.0:8990 --token-file /etc/flinkops/token\n\nserve starts the local clusters of `target: local` environments and keeps them up, deploys every job,\nupgrades changed jobs through a savepoint (rolling back when the new version does not run and\ncheckpoint in time), takes periodic savepoints and deletes expired ones, and restores failed jobs\nfrom their latest valid checkpoint. Its API and /metrics listen on --listen; actions need the token."
+)]
 pub struct ServeArgs {
     /// The platform spec.
     #[arg(long, short = 's')]
@@ -94,7 +96,6 @@ fn generate_token(path: &Path) -> anyhow::Result<String> {
     Ok(token)
 }
 
-
 /// `flinkops serve --spec FILE`.
 pub fn serve(args: ServeArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
     let home = super::home(g)?;
@@ -133,7 +134,12 @@ pub fn serve(args: ServeArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
         let on_listen = |addr: SocketAddr| {
             let info = ServeInfo { url: format!("http://{addr}"), pid: std::process::id(), platform: platform.clone(), spec: spec_display.clone(), store: redact_url(&store) };
             let _ = std::fs::write(&info_path, serde_json::to_string_pretty(&info).unwrap_or_default());
-            eprintln!("flinkops serve: {} on http://{addr} (store {}, token in {})", platform, redact_url(&store), if args.token_file.is_some() { "--token-file".into() } else { dir.join("token").display().to_string() });
+            eprintln!(
+                "flinkops serve: {} on http://{addr} (store {}, token in {})",
+                platform,
+                redact_url(&store),
+                if args.token_file.is_some() { "--token-file".into() } else { dir.join("token").display().to_string() }
+            );
         };
         flinkops_serve::run(opts, args.listen, on_listen, shutdown).await
     });
@@ -147,7 +153,9 @@ pub fn serve(args: ServeArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
 
 /// Whether `serve.json` names a process that still runs (a crashed serve leaves its file).
 fn serve_alive(info: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(info) else { return false };
+    let Ok(text) = std::fs::read_to_string(info) else {
+        return false;
+    };
     match serde_json::from_str::<ServeInfo>(&text) {
         Ok(i) => Path::new("/proc").join(i.pid.to_string()).exists(),
         // Unreadable: keep it, so the error names the file.
@@ -205,18 +213,23 @@ fn find_server(a: &ServerArgs, g: &GlobalArgs) -> anyhow::Result<Server> {
             match dirs.len() {
                 1 => dirs.into_iter().next(),
                 0 => None,
-                _ => return Err(input(anyhow!("several serve processes run under {}; pick one with --spec FILE or --server URL", base.display()))),
+                _ => {
+                    return Err(input(anyhow!("several serve processes run under {}; pick one with --spec FILE or --server URL", base.display())));
+                }
             }
         }
     };
     let url = match (&a.server, &dir) {
         (Some(u), _) => u.trim_end_matches('/').to_string(),
         (None, Some(d)) => {
-            let text = std::fs::read_to_string(d.join("serve.json")).map_err(|_| peer(anyhow!("no serve is running for this platform (no {}); start one with `flinkops serve --spec FILE`", d.join("serve.json").display())))?;
+            let text = std::fs::read_to_string(d.join("serve.json"))
+                .map_err(|_| peer(anyhow!("no serve is running for this platform (no {}); start one with `flinkops serve --spec FILE`", d.join("serve.json").display())))?;
             let info: ServeInfo = serde_json::from_str(&text).map_err(|e| input(anyhow!("{} is unreadable: {e}", d.join("serve.json").display())))?;
             info.url
         }
-        (None, None) => return Err(peer(anyhow!("no running serve found under {}; start one with `flinkops serve --spec FILE` or pass --server URL", base.display()))),
+        (None, None) => {
+            return Err(peer(anyhow!("no running serve found under {}; start one with `flinkops serve --spec FILE` or pass --server URL", base.display())));
+        }
     };
     let token = match (&a.token_file, std::env::var("FLINKOPS_TOKEN").ok().filter(|t| !t.trim().is_empty())) {
         (Some(f), _) => Some(read_token_file(f)?),
@@ -243,6 +256,12 @@ impl Server {
         let e = anyhow!("serve refused ({}): {msg}", status.as_u16());
         Err(if status.is_client_error() { input(e) } else { peer(e) })
     }
+}
+
+/// GETs a path of serve's API (read-only: no token needed).
+pub async fn get_json(a: &ServerArgs, path: &str, g: &GlobalArgs) -> anyhow::Result<serde_json::Value> {
+    let server = find_server(a, g)?;
+    server.send(server.http.get(format!("{}{path}", server.url))).await
 }
 
 /// `flinkops status`.

@@ -91,6 +91,7 @@ string_enum! {
         Suspend = "suspend",
         Savepoint = "savepoint",
         DeleteSnapshot = "delete_snapshot",
+        Rescale = "rescale",
     }
 }
 
@@ -286,6 +287,8 @@ pub trait Store: Send + Sync {
     /// restart must see (suspended, pinned version, breaker state).
     fn put_meta(&self, job: &str, key: &str, value: Option<&serde_json::Value>, now: i64) -> impl Future<Output = Result<()>> + Send;
     fn meta(&self, job: &str, key: &str) -> impl Future<Output = Result<Option<serde_json::Value>>> + Send;
+    /// Every durable value of a job in one query (a reconcile step reads them all at once).
+    fn all_meta(&self, job: &str) -> impl Future<Output = Result<std::collections::BTreeMap<String, serde_json::Value>>> + Send;
 
     /// Records a notification's delivery result; keeps the newest `keep` rows overall.
     fn record_delivery(&self, d: &Delivery, keep: i64) -> impl Future<Output = Result<()>> + Send;
@@ -300,10 +303,7 @@ pub trait Store: Send + Sync {
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)).unwrap_or(0)
 }
 
 #[cfg(test)]

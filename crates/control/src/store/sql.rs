@@ -609,6 +609,18 @@ impl Store for SqlStore {
         .transpose()
     }
 
+    async fn all_meta(&self, job: &str) -> Result<std::collections::BTreeMap<String, serde_json::Value>> {
+        let rows = sqlx::query("SELECT meta_key, value FROM job_meta WHERE job = $1").bind(job).fetch_all(&self.pool).await.map_err(self.err("reading a job's settings"))?;
+        rows.iter()
+            .map(|r| {
+                let key: String = col(r, "meta_key")?;
+                let text: String = col(r, "value")?;
+                let value = serde_json::from_str(&text).map_err(|e| Error::Corrupt { what: format!("job setting {job}/{key}"), detail: e.to_string() })?;
+                Ok((key, value))
+            })
+            .collect()
+    }
+
     async fn record_delivery(&self, d: &Delivery, keep: i64) -> Result<()> {
         let e = || self.err("recording a delivery");
         let mut tx = self.write_tx().await.map_err(e())?;

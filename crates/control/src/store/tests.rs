@@ -422,6 +422,11 @@ async fn meta_deliveries_and_scalings(store: &SqlStore, _: &str) {
     store.put_meta("j", "suspended", None, 3).await.expect("remove");
     assert_eq!(store.meta("j", "suspended").await.expect("meta"), None);
     assert_eq!(store.meta("k", "suspended").await.expect("meta"), Some(json!(false)));
+    store.put_meta("j", "pinned", Some(&json!({"version": 3})), 4).await.expect("put");
+    store.put_meta("j", "deployed", Some(&json!("x")), 4).await.expect("put");
+    let all = store.all_meta("j").await.expect("all meta");
+    assert_eq!(all.into_iter().collect::<Vec<_>>(), vec![("deployed".to_string(), json!("x")), ("pinned".to_string(), json!({"version": 3}))], "only j's values, the removed one gone");
+    assert!(store.all_meta("nobody").await.expect("empty").is_empty());
 
     for i in 0..5 {
         let d = Delivery { id: 0, job: if i % 2 == 0 { "j" } else { "k" }.into(), rule: "R".into(), channel: format!("c{i}"), kind: "webhook".into(), status: "firing".into(), ok: i != 3, error: (i == 3).then(|| "HTTP 500".into()), attempts: 2, at: 100 + i };
