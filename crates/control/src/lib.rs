@@ -20,6 +20,8 @@ pub mod objstore;
 pub mod recovery;
 pub mod retention;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 mod error;
 pub use error::{Error, Result};

@@ -38,6 +38,8 @@ pub const META_STATE: &str = "autoscaler";
 /// autoscaler's overrides. Vertex ids stay the same while the job's topology does; ids a new
 /// version does not have are ignored by Flink.
 pub const META_OVERRIDES: &str = "parallelism_overrides";
+/// How long after a rescale the restart it causes is not counted by the health rules.
+pub const RESCALE_QUIET_MS: i64 = 90_000;
 /// Decisions kept per job in the store.
 const DECISIONS_KEPT: i64 = 200;
 
@@ -47,6 +49,9 @@ pub struct Memory {
     /// The Flink job the samples belong to.
     flink_job: String,
     samples: Vec<MetricSample>,
+    /// When the autoscaler last rescaled the job (the restart it causes is not an incident:
+    /// health ignores restarts for [`RESCALE_QUIET_MS`] after it).
+    pub rescaled_at_ms: Option<i64>,
     /// Status and parallelism of the last recorded decision (a decision is stored when it
     /// rescales or when its status changes, not every step).
     last_recorded: Option<(Status, BTreeMap<String, u32>)>,
@@ -57,6 +62,40 @@ pub struct Memory {
 pub struct Stored {
     pub flink_job: String,
     pub state: State,
+    /// The parallelism of earlier Flink jobs of this job was carried into this one.
+    #[serde(default)]
+    pub carried: bool,
+}
+
+/// The parallelism the autoscaler last set, by vertex id (for `pipeline.jobvertex-parallelism-
+/// overrides` at submission: ids are stable for DataStream jobs with uids) and by vertex name
+/// without the planner's `[n]` node numbers (SQL jobs: the planner numbers its nodes per
+/// JobManager process, so a resubmitted SQL job has new vertex ids but the same names).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Overrides {
+    pub by_id: BTreeMap<String, u32>,
+    pub by_name: BTreeMap<String, u32>,
+}
+
+/// A vertex name without the SQL planner's node numbers (`GroupAggregate[8] -> Calc[9]` →
+/// `GroupAggregate -> Calc`).
+pub fn stable_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(i) = rest.find('[') {
+        match rest[i + 1..].find(']') {
+            Some(j) if j > 0 && rest[i + 1..i + 1 + j].bytes().all(|b| b.is_ascii_digit()) => {
+                out.push_str(&rest[..i]);
+                rest = &rest[i + j + 2..];
+            }
+            _ => {
+                out.push_str(&rest[..=i]);
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The job graph the core sees: vertices with parallelism and max parallelism; edges from the
@@ -207,6 +246,11 @@ pub fn settings(a: &flinkops_spec::types::Autoscaler) -> std::result::Result<Set
     Ok(s)
 }
 
+/// Whether the autoscaler rescaled the job within [`RESCALE_QUIET_MS`] before `now`.
+pub fn recently_rescaled(shared: &Shared, key: &str, now: i64) -> bool {
+    shared.autoscale.lock().unwrap_or_else(|p| p.into_inner()).get(key).and_then(|m| m.rescaled_at_ms).is_some_and(|t| now - t < RESCALE_QUIET_MS)
+}
+
 /// One autoscaler step of a running job. Returns whether it rescaled.
 pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_job_id: &str, meta: &mut Meta) -> Result<bool> {
     let Some(settings) = &mj.autoscaler else {
@@ -233,13 +277,19 @@ pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_
     if stored.flink_job != flink_job_id {
         // A new Flink job (deployment, upgrade, recovery): its start counts as a rescale (the
         // stabilization period runs from it); nothing of the old job's memory applies.
-        stored = Stored { flink_job: flink_job_id.to_string(), state: State { last_rescale_ms: Some(job.start_time.max(0)), ..State::default() } };
+        stored = Stored { flink_job: flink_job_id.to_string(), state: State { last_rescale_ms: Some(job.start_time.max(0)), ..State::default() }, carried: false };
         meta.put(shared, META_STATE, Some(&stored)).await?;
     }
 
-    // The rates the deployed SQL declares for its datagen sources.
-    let declared = declared_rates(shared, mj, &job.name).await;
-    let sample = sample(client, &id, &graph, &declared, now).await?;
+    // Stabilization runs from when the tasks run again after a (re)start — a restart takes a
+    // while, and Flink's `…PerSecond` rates are 60 s averages from then on (a window that
+    // starts earlier sees rates too low: a rate-limited source then looks saturated).
+    if let Some(running_since) = job.vertices.iter().map(|v| v.start_time).max().filter(|t| *t > 0)
+        && stored.state.last_rescale_ms.is_some_and(|last| running_since > last)
+    {
+        stored.state.last_rescale_ms = Some(running_since);
+        meta.put(shared, META_STATE, Some(&stored)).await?;
+    }
 
     // The highest parallelism slots allow: those the job holds (slot sharing: its highest
     // vertex parallelism) plus the free ones.
@@ -248,6 +298,33 @@ pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_
         let holds = graph.vertices.iter().map(|v| v.parallelism).max().unwrap_or(1);
         settings.max_parallelism = settings.max_parallelism.min(holds + o.slots_available).max(settings.min_parallelism);
     }
+
+    // A new Flink job of a job the autoscaler rescaled before runs with that parallelism again.
+    if !stored.carried {
+        stored.carried = true;
+        let overrides: Overrides = meta.get(META_OVERRIDES)?.unwrap_or_default();
+        let changes: BTreeMap<String, u32> = graph
+            .vertices
+            .iter()
+            .filter_map(|v| {
+                let p = (*overrides.by_name.get(&stable_name(&v.name))?).clamp(settings.min_parallelism, settings.max_parallelism.min(v.max_parallelism));
+                (p != v.parallelism).then(|| (v.id.clone(), p))
+            })
+            .collect();
+        if !changes.is_empty() {
+            let reason = format!("carry the autoscaler's parallelism into the new Flink job {flink_job_id}: {}", describe(&graph, &changes));
+            rescale(shared, mj, client, &id, &changes, &reason).await?;
+            stored.state.last_rescale_ms = Some(now_ms());
+            meta.put(shared, META_STATE, Some(&stored)).await?;
+            tracing::info!(job = %mj.key, "autoscaler: {reason}");
+            return Ok(true);
+        }
+        meta.put(shared, META_STATE, Some(&stored)).await?;
+    }
+
+    // The rates the deployed SQL declares for its datagen sources.
+    let declared = declared_rates(shared, mj, &job.name).await;
+    let sample = sample(client, &id, &graph, &declared, now).await?;
 
     let (decision, next, samples_len) = {
         let mut all = shared.autoscale.lock().unwrap_or_else(|p| p.into_inner());
@@ -274,38 +351,55 @@ pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_
     // Rescale: intent first, then the request; the new state only when it was accepted.
     let changes = decision.changes();
     let summary = summary(&decision);
+    rescale(shared, mj, client, &id, &changes, &summary).await?;
+    let mut overrides: Overrides = meta.get(META_OVERRIDES)?.unwrap_or_default();
+    for v in &graph.vertices {
+        let p = changes.get(&v.id).copied().unwrap_or(v.parallelism);
+        overrides.by_id.insert(v.id.clone(), p);
+        overrides.by_name.insert(stable_name(&v.name), p);
+    }
+    meta.put(shared, META_OVERRIDES, Some(&overrides)).await?;
+    stored.state = next;
+    meta.put(shared, META_STATE, Some(&stored)).await?;
+    record_if_new(shared, mj, &decision, true).await?;
+    tracing::info!(job = %mj.key, "autoscaler rescaled: {summary}");
+    Ok(true)
+}
+
+fn describe(graph: &JobGraph, changes: &BTreeMap<String, u32>) -> String {
+    graph.vertices.iter().filter_map(|v| changes.get(&v.id).map(|p| format!("{} {} → {p}", short(&v.name), v.parallelism))).collect::<Vec<_>>().join(", ")
+}
+
+/// Records a rescale intent, asks the adaptive scheduler for the new parallelism and finishes
+/// the intent with the outcome.
+async fn rescale(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, id: &JobId, changes: &BTreeMap<String, u32>, reason: &str) -> Result<()> {
     let intent = shared
         .store
-        .begin_intent(&NewIntent {
-            job: mj.key.clone(),
-            kind: IntentKind::Rescale,
-            reason: summary.clone(),
-            payload: json!({"flink_job_id": flink_job_id, "changes": changes}),
-            created_at: now_ms(),
-        })
+        .begin_intent(&NewIntent { job: mj.key.clone(), kind: IntentKind::Rescale, reason: reason.to_string(), payload: json!({"flink_job_id": id.as_str(), "changes": changes}), created_at: now_ms() })
         .await?;
     let result = async {
-        let mut req = client.resource_requirements(&id).await?;
-        for (vertex, p) in &changes {
+        let mut req = client.resource_requirements(id).await?;
+        for (vertex, p) in changes {
             // lowerBound 1: the adaptive scheduler runs the vertex with the slots it gets, up to
             // the new parallelism, and never stalls the job waiting for slots.
             req.insert(VertexId::from_flink(vertex.clone()), VertexResourceRequirements::new(1, *p));
         }
-        client.set_resource_requirements(&id, &req).await
+        client.set_resource_requirements(id, &req).await
     }
     .await;
     match result {
         Ok(()) => {
             shared.store.finish_intent(intent.id, IntentState::Done, None, now_ms()).await?;
-            let mut overrides: BTreeMap<String, u32> = graph.vertices.iter().map(|v| (v.id.clone(), v.parallelism)).collect();
-            overrides.extend(changes.iter().map(|(k, p)| (k.clone(), *p)));
-            meta.put(shared, META_OVERRIDES, Some(&overrides)).await?;
-            stored.state = next;
-            meta.put(shared, META_STATE, Some(&stored)).await?;
-            record_if_new(shared, mj, &decision, true).await?;
+            {
+                let mut all = shared.autoscale.lock().unwrap_or_else(|p| p.into_inner());
+                let mem = all.entry(mj.key.clone()).or_default();
+                if mem.flink_job != id.as_str() {
+                    *mem = Memory { flink_job: id.as_str().to_string(), ..Memory::default() };
+                }
+                mem.rescaled_at_ms = Some(now_ms());
+            }
             shared.metrics.action("rescale", "ok");
-            tracing::info!(job = %mj.key, "autoscaler rescaled: {summary}");
-            Ok(true)
+            Ok(())
         }
         Err(e) => {
             shared.store.finish_intent(intent.id, IntentState::Failed, Some(&e.to_string()), now_ms()).await?;
@@ -322,8 +416,8 @@ pub async fn parallelism_overrides(shared: &Shared, mj: &ManagedJob) -> Result<O
         return Ok(None);
     }
     let Some(v) = shared.store.meta(&mj.key, META_OVERRIDES).await? else { return Ok(None) };
-    let map: BTreeMap<String, u32> = serde_json::from_value(v).map_err(|e| Error::Corrupt(format!("stored setting {}/{META_OVERRIDES}: {e}", mj.key)))?;
-    Ok((!map.is_empty()).then(|| map.iter().map(|(k, p)| format!("{k}:{p}")).collect::<Vec<_>>().join(",")))
+    let o: Overrides = serde_json::from_value(v).map_err(|e| Error::Corrupt(format!("stored setting {}/{META_OVERRIDES}: {e}", mj.key)))?;
+    Ok((!o.by_id.is_empty()).then(|| o.by_id.iter().map(|(k, p)| format!("{k}:{p}")).collect::<Vec<_>>().join(",")))
 }
 
 /// The deployed version's declared datagen rates (SQL jobs; nothing for jars).
@@ -385,6 +479,14 @@ mod tests {
         assert_eq!(source_table("Source: orders[9] -> Calc[10]"), Some("orders"));
         assert_eq!(source_table("GroupAggregate[3] -> Sink: snk[4]"), None);
         assert_eq!(source_table("Source: [1]"), None);
+    }
+
+    #[test]
+    fn stable_names_drop_the_planners_node_numbers() {
+        assert_eq!(stable_name("GroupAggregate[8] -> Calc[9] -> ConstraintEnforcer[10] -> snk[10]: Writer"), "GroupAggregate -> Calc -> ConstraintEnforcer -> snk: Writer");
+        assert_eq!(stable_name("Source: src[1]"), "Source: src");
+        assert_eq!(stable_name("Map [x] -> a[] -> b[12"), "Map [x] -> a[] -> b[12");
+        assert_eq!(stable_name(""), "");
     }
 
     #[test]

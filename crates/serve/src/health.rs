@@ -75,6 +75,11 @@ pub async fn evaluate(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, observ
     let evaluation = {
         let mut histories = shared.health.lock().unwrap_or_else(|p| p.into_inner());
         let history = histories.entry(mj.key.clone()).or_insert_with(HealthHistory::default);
+        if crate::autoscale::recently_rescaled(shared, &mj.key, now) {
+            // An in-place rescale restarts the job by design: counters restart their history
+            // after it instead of raising "restarts rising".
+            *history = HealthHistory::default();
+        }
         flinkops_notify::evaluate_job(&prev, &s, history, &settings, now)
     };
     for st in evaluation.changed_states() {

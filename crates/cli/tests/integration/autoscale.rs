@@ -139,3 +139,160 @@ fn explain_rejects_bad_input() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+const EXAMPLE_SPEC: &str = include_str!("../../../../examples/autoscaling/flinkops.yaml");
+
+/// serve's applied rescales of a job (oldest first), from its API.
+fn applied_rescales(job: &Value) -> Vec<Value> {
+    let mut v: Vec<Value> = job["scalings"].as_array().cloned().unwrap_or_default().into_iter().filter(|s| s["applied"] == true).collect();
+    v.reverse();
+    v
+}
+
+fn vertex_decision<'a>(scaling: &'a Value, name_part: &str) -> &'a Value {
+    scaling["decision"]["vertices"].as_array().and_then(|a| a.iter().find(|v| v["name"].as_str().is_some_and(|n| n.contains(name_part)))).unwrap_or_else(|| panic!("no vertex named *{name_part}* in {scaling:#}"))
+}
+
+/// `(name, parallelism)` of the vertices of the job's current Flink job.
+fn flink_vertices(s: &crate::serve::Serve, flink_job: &str) -> Vec<(String, u64)> {
+    crate::support::http_get_json(&format!("{}/jobs/{flink_job}", s.rest_url()))["vertices"]
+        .as_array()
+        .map(|a| a.iter().map(|v| (v["name"].as_str().unwrap_or("").to_string(), v["parallelism"].as_u64().unwrap_or(0))).collect())
+        .unwrap_or_default()
+}
+
+fn source_rate(s: &crate::serve::Serve, flink_job: &str) -> f64 {
+    let job = crate::support::http_get_json(&format!("{}/jobs/{flink_job}", s.rest_url()));
+    let src = job["vertices"].as_array().and_then(|a| a.iter().find(|v| v["name"].as_str().is_some_and(|n| n.starts_with("Source")))).map(|v| v["id"].as_str().unwrap_or("").to_string()).expect("source vertex");
+    let m = crate::support::http_get_json(&format!("{}/jobs/{flink_job}/vertices/{src}/subtasks/metrics?get=numRecordsOutPerSecond&agg=sum", s.rest_url()));
+    m.as_array().and_then(|a| a.first()).and_then(|x| x["sum"].as_f64()).unwrap_or(f64::NAN)
+}
+
+/// The issue's real proof: `flinkops serve` with `examples/autoscaling/flinkops.yaml` scales the
+/// bottleneck (the GroupAggregate) up in ONE decision, in place, and — after an upgrade lowers
+/// the datagen rate 120× (the autoscaler's parallelism carried into the new version) — scales it
+/// down again after the scale-down delay; no other rescale happens (no oscillation). Prints the
+/// figures (overload → decision → rescaled, throughput before/after); asserts no timings.
+#[test]
+fn serve_scales_the_bottleneck_up_in_one_decision_and_down_after_the_rate_drops() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = format!("it-as-{}", std::process::id());
+    let spec = dir.path().join("flinkops.yaml");
+    std::fs::write(&spec, EXAMPLE_SPEC.replace("platform: autoscaling", &format!("platform: {platform}"))).unwrap();
+    let sql = dir.path().join("job.sql");
+    std::fs::write(&sql, JOB_SQL).unwrap();
+    let rate = configured_rate();
+    let mut s = crate::serve::Serve::start(&spec, &format!("{platform}-local"), dir.path());
+    let key = ("local", "autoscaling-demo");
+
+    // 1. serve deploys the job at parallelism 1.
+    let j = wait_for("the job to run", Duration::from_secs(240), || {
+        let j = s.job(key.0, key.1);
+        (j["job"]["phase"] == "running" && j["job"]["flink_job_id"].is_string()).then_some(j)
+    });
+    s.cluster_watchdog();
+    let flink_job = j["job"]["flink_job_id"].as_str().unwrap().to_string();
+    let running = Instant::now();
+    assert!(flink_vertices(&s, &flink_job).iter().all(|(_, p)| *p == 1), "deployed at parallelism 1");
+
+    // 2. ONE decision scales the aggregate up, in place (same Flink job).
+    let (j, up) = wait_for("serve's autoscaler to scale up", Duration::from_secs(360), || {
+        let j = s.job(key.0, key.1);
+        let a = applied_rescales(&j);
+        a.first().cloned().map(|up| (j, up))
+    });
+    let decided = Instant::now();
+    let agg = vertex_decision(&up, "GroupAggregate").clone();
+    assert_eq!(agg["action"], "scale_up", "{up:#}");
+    let p1 = agg["new_parallelism"].as_u64().unwrap();
+    assert!(p1 > 1 && p1 <= 4, "within maxParallelism: {agg:#}");
+    for k in ["true_rate_per_subtask", "target_rate", "utilization_at_target"] {
+        assert!(agg[k].as_f64().is_some_and(|x| x > 0.0), "{k}: {agg:#}");
+    }
+    let src = vertex_decision(&up, "Source");
+    assert_eq!(src["source_demand"]["basis"], "declared", "the datagen rate from the deployed SQL is the demand: {src:#}");
+    assert_eq!(src["metrics"]["declared_rate_per_s"].as_f64(), Some(rate), "{src:#}");
+    let before = src["metrics"]["records_out_per_s"].as_f64().unwrap_or(0.0);
+    assert!(before < 0.95 * rate, "overloaded at parallelism 1: {before}/s of {rate}/s");
+    let rescale = j["intents"].as_array().unwrap().iter().find(|i| i["kind"] == "rescale").cloned().expect("a rescale intent");
+    assert_eq!(rescale["state"], "done", "{rescale:#}");
+    assert_eq!(j["job"]["flink_job_id"].as_str(), Some(flink_job.as_str()), "rescaled in place: the same Flink job");
+    wait_for("Flink to run the aggregate at the new parallelism", Duration::from_secs(120), || {
+        flink_vertices(&s, &flink_job).iter().any(|(n, p)| n.contains("GroupAggregate") && *p == p1).then_some(())
+    });
+    let rescaled = Instant::now();
+    // Flink's rates are 60 s averages: throughput after, a minute and more after the rescale.
+    // The aggregate is CPU-bound and this machine has 2 cores shared with other tests and
+    // builds: how much throughput the new subtasks add depends on the free CPU of the moment
+    // (measured here: +17 % at a load average of 20, −27 % while a benchmark saturated both
+    // cores), so it is printed, not asserted (the CLI test `explain_apply_…` asserts a rise).
+    std::thread::sleep(Duration::from_secs(70));
+    let after = source_rate(&s, &flink_job);
+    assert!(after.is_finite() && after > 0.0, "the rescaled job runs: {after}");
+    assert_eq!(applied_rescales(&s.job(key.0, key.1)).len(), 1, "one decision: no second rescale at the same load");
+
+    // 3. The rate drops 120×: an upgrade to the same job at 50 rows/s starts from a savepoint
+    //    with the autoscaler's parallelism (not the spec's 1).
+    std::fs::write(&sql, JOB_SQL.replace(&format!("'rows-per-second' = '{}'", rate as u64), "'rows-per-second' = '50'")).unwrap();
+    let (code, body) = s.post("/api/v1/jobs/local/autoscaling-demo/upgrade", true, None);
+    assert_eq!(code, 200, "{body}");
+    let j = wait_for("the upgrade to the lower rate", Duration::from_secs(240), || {
+        let j = s.job(key.0, key.1);
+        let up = j["intents"].as_array()?.iter().find(|i| i["kind"] == "upgrade")?.clone();
+        (up["state"] != "pending" && j["job"]["phase"] == "running").then_some((j, up))
+    });
+    assert_eq!(j.1["state"], "done", "{:#}", j.1);
+    let flink_job2 = j.0["job"]["flink_job_id"].as_str().unwrap().to_string();
+    assert_ne!(flink_job2, flink_job);
+    let upgraded = Instant::now();
+    // The SQL planner numbers its nodes per JobManager process, so the new version has new
+    // vertex ids: serve carries the parallelism over by vertex name, in place, once it runs.
+    wait_for("the new version to run with the autoscaler's parallelism", Duration::from_secs(120), || {
+        flink_vertices(&s, &flink_job2).iter().any(|(n, p)| n.contains("GroupAggregate") && *p == p1).then_some(())
+    });
+    let carried = s.job(key.0, key.1)["intents"].as_array().unwrap().iter().find(|i| i["kind"] == "rescale").cloned().expect("rescale intent");
+    assert!(carried["reason"].as_str().unwrap_or("").contains("carry"), "{carried:#}");
+
+    // 4. After the stabilization, the window and the scale-down delay: scaled down.
+    let (j, down) = wait_for("serve's autoscaler to scale down", Duration::from_secs(360), || {
+        let j = s.job(key.0, key.1);
+        let a = applied_rescales(&j);
+        a.get(1).cloned().map(|d| (j, d))
+    });
+    let agg = vertex_decision(&down, "GroupAggregate");
+    assert_eq!(agg["action"], "scale_down", "{down:#}");
+    let p2 = agg["new_parallelism"].as_u64().unwrap();
+    assert!(p2 < p1, "{agg:#}");
+    assert_eq!(j["job"]["flink_job_id"].as_str(), Some(flink_job2.as_str()), "in place");
+    let scaled_down = Instant::now();
+    wait_for("Flink to run the aggregate at the lower parallelism", Duration::from_secs(120), || {
+        flink_vertices(&s, &flink_job2).iter().any(|(n, p)| n.contains("GroupAggregate") && *p == p2).then_some(())
+    });
+
+    // 5. No oscillation: a further window passes without another rescale.
+    std::thread::sleep(Duration::from_secs(45));
+    let j = s.job(key.0, key.1);
+    let all = applied_rescales(&j);
+    assert_eq!(all.len(), 2, "exactly one scale-up and one scale-down decision: {all:#?}");
+    let rescales: Vec<Value> = j["intents"].as_array().unwrap().iter().filter(|i| i["kind"] == "rescale").cloned().collect();
+    assert_eq!(rescales.len(), 3, "scale-up, the carry into the upgraded job, scale-down: {rescales:#?}");
+    assert!(rescales.iter().all(|i| i["state"] == "done"), "{rescales:#?}");
+    let latest = j["scalings"].as_array().and_then(|a| a.first()).cloned().unwrap_or(Value::Null);
+    assert_ne!(latest["decision"]["status"], "rescale", "{latest:#}");
+
+    // `flinkops autoscaler explain JOB --env` shows serve's decision with its numbers.
+    let out = flinkops().args(["autoscaler", "explain", "autoscaling-demo", "--env", "local", "--server", &s.url]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("TRUE/S/SUBTASK") && text.contains("GroupAggregate"), "{text}");
+
+    println!(
+        "serve autoscaler real-Flink: aggregate 1 → {p1} in one decision {:.1} s after the job ran (stabilization 65 s, window 15–30 s), \
+         running at {p1} {:.1} s later; source {before:.0}/s → {after:.0}/s of {rate:.0}/s; after the drop to 50/s: {p1} → {p2} {:.1} s after the upgrade \
+         (stabilization 65 s + window + 30 s delay); 2 rescales in all",
+        (decided - running).as_secs_f64(),
+        (rescaled - decided).as_secs_f64(),
+        (scaled_down - upgraded).as_secs_f64(),
+    );
+    s.stop();
+}

@@ -28,6 +28,11 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(spec: &Path, cluster: &str, dir: &Path) -> Serve {
+        Serve::start_with_store(spec, cluster, dir, &dir.join("store").display().to_string())
+    }
+
+    /// Like [`Serve::start`] with a store location (`postgres://…`, a directory or `sqlite://…`).
+    pub fn start_with_store(spec: &Path, cluster: &str, dir: &Path, store: &str) -> Serve {
         require_flink("2.3.0");
         let token_file = dir.join("token");
         std::fs::write(&token_file, "it-token-0123456789").expect("token");
@@ -37,7 +42,7 @@ impl Serve {
             url: format!("http://127.0.0.1:{port}"),
             token_file,
             spec: spec.to_path_buf(),
-            store: dir.join("store"),
+            store: PathBuf::from(store),
             cluster: cluster.to_string(),
             log: dir.join("serve.log"),
             port,
@@ -174,7 +179,7 @@ impl Serve {
     }
 
     /// The cluster's pids, for the watchdog.
-    fn cluster_watchdog(&self) {
+    pub fn cluster_watchdog(&self) {
         let pids: Vec<String> = std::fs::read_dir(self.cluster_dir().join("pids")).into_iter().flatten().flatten().filter_map(|e| std::fs::read_to_string(e.path()).ok()).map(|s| s.trim().to_string()).collect();
         let _ = Command::new("sh")
             .arg("-c")
@@ -563,6 +568,51 @@ fn committed(dir: &Path) -> Vec<u64> {
 /// Bad input to serve fails before anything starts, with a clear message and exit code: a spec
 /// with errors (2, file:line:col), an unreachable store (3, password redacted, no cluster
 /// started), and CLI commands without a running serve (3).
+/// serve on a real PostgreSQL store (the same code as SQLite): it deploys, takes periodic
+/// savepoints, suspends; a new serve process on the same database finds the job suspended (the
+/// durable state lives in PostgreSQL, not in the process) and resumes it from exactly the
+/// suspend savepoint.
+#[test]
+fn serve_runs_on_postgres_and_its_state_survives_a_restart() {
+    let pg = flinkops_control::testing::Postgres::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let platform = format!("it-serve-pg-{}", std::process::id());
+    let spec = dir.path().join("flinkops.yaml");
+    std::fs::write(&spec, spec_yaml(&platform, "    savepoints: {interval: 5s, maxCount: 2}\n")).expect("spec");
+    std::fs::write(dir.path().join("counter.sql"), counting(200, "")).expect("sql");
+    let url = pg.url("postgres");
+    let mut s = Serve::start_with_store(&spec, &format!("{platform}-dev"), dir.path(), &url);
+    wait_for("the job to run and checkpoint", Duration::from_secs(180), || running_with_checkpoint(&s));
+    s.cluster_watchdog();
+    let j = wait_for("2 periodic savepoints", Duration::from_secs(120), || {
+        let j = s.job("dev", "counter");
+        (j["snapshots"].as_array().map_or(0, |a| a.iter().filter(|x| x["kind"] == "savepoint").count()) >= 2).then_some(j)
+    });
+    assert!(intents_of(&j).iter().any(|i| i["kind"] == "savepoint" && i["state"] == "done"), "{j:#}");
+    let (code, body) = s.post("/api/v1/jobs/dev/counter/suspend", true, None);
+    assert_eq!(code, 200, "{body}");
+    let j = wait_for("the job to be suspended", Duration::from_secs(120), || {
+        let j = s.job("dev", "counter");
+        (j["job"]["phase"] == "suspended").then_some(j)
+    });
+    let susp_sp = newest_intent(&j, "suspend").expect("suspend intent")["payload"]["savepoint"].as_str().expect("suspend savepoint").to_string();
+
+    // A new serve process on the same database.
+    s.stop();
+    s.spawn();
+    let j = s.job("dev", "counter");
+    assert_eq!(j["job"]["suspended"], true, "the suspension is durable: {j:#}");
+    assert!(newest_intent(&j, "suspend").is_some() && j["snapshots"].as_array().is_some_and(|a| a.len() >= 3), "history and catalog came back: {j:#}");
+    let (code, body) = s.post("/api/v1/jobs/dev/counter/resume", true, None);
+    assert_eq!(code, 200, "{body}");
+    let j = wait_for("the job to resume", Duration::from_secs(120), || running_with_checkpoint(&s));
+    let resumed = j["job"]["flink_job_id"].as_str().expect("id").to_string();
+    let r = restored_from(&s, &resumed);
+    assert_eq!(local_dir(r["external_path"].as_str().expect("path")), local_dir(&susp_sp), "resumed from the suspend savepoint");
+    s.stop();
+    drop(pg);
+}
+
 #[test]
 fn serve_rejects_bad_input_before_starting_anything() {
     let dir = tempfile::tempdir().expect("tmp");
