@@ -9,8 +9,10 @@
 //!   (deploy, upgrade, rollback, suspend, resume, savepoint, restore).
 //! - [`health`]: health rules and notifications.
 //! - [`api`]: the REST API (axum), its OpenAPI document, `/metrics`.
+//! - [`dashboard`]: the web dashboard at `/` (pages compiled in, a sampler for live numbers).
 
 pub mod api;
+pub mod dashboard;
 pub mod env;
 pub mod failpoint;
 pub mod health;
