@@ -64,6 +64,10 @@ function stateClass(s) {
 function badge(s, cls) {
   return `<span class="badge ${cls ?? stateClass(s)}">${esc(String(s ?? "–").toLowerCase().replace(/_/g, " "))}</span>`;
 }
+// A name as it is (alert rules are CamelCase).
+function tag(s, cls) {
+  return `<span class="badge ${cls || ""}">${esc(s)}</span>`;
+}
 function shortPath(p) {
   if (!p) return "–";
   const parts = String(p).split("/").filter(Boolean);
@@ -167,7 +171,7 @@ async function act(path, body, label) {
         sessionStorage.removeItem(TOKEN_KEY);
         tokenButton();
         flash(`${label}: the token was refused — ${e.message}`, "error", true);
-        if (attempt === 0 && await askToken(`The token was refused: ${e.message}`)) continue;
+        if (attempt === 0 && await askToken(`The token was refused: ${e.message}`)) { flash(`${label}: sending with the new token…`, "", true); continue; }
         return null;
       }
       flash(`${label} failed: ${e.message}`, "error", true);
@@ -184,7 +188,7 @@ const COLORS = ["#2563eb", "#f26b3a", "#16a34a", "#9333ea", "#0891b2", "#db2777"
 // series: [{name, color, points: [{ts, value}]}]; fmt formats y values.
 function lineChart(id, series, fmt, opts) {
   opts = opts || {};
-  const W = 560, H = opts.height || 190, L = 54, R = 12, T = 10, B = 24;
+  const W = opts.width || 560, H = opts.height || 190, L = 58, R = 12, T = 10, B = 24;
   const pts = series.flatMap(s => s.points);
   const legend = `<div class="legend">${series.map((s, i) => `<span><i style="background:${s.color || COLORS[i]}"></i>${esc(s.name)}${s.points.length ? ": " + esc(fmt(s.points[s.points.length - 1].value)) : ""}</span>`).join("")}</div>`;
   if (!pts.length) return `<div id="${id}" class="chart-box" data-points="0"><div class="empty">${esc(opts.empty || "No samples yet")}</div></div>`;
@@ -192,7 +196,7 @@ function lineChart(id, series, fmt, opts) {
   if (x1 === x0) { x0 -= 30000; x1 += 30000; }
   let y1 = Math.max(...pts.map(p => p.value)), y0 = Math.min(0, ...pts.map(p => p.value));
   if (y1 <= y0) y1 = y0 + 1;
-  y1 = niceCeil(y1);
+  y1 = opts.integer ? Math.max(4, Math.ceil(y1 / 4) * 4) : niceCeil(y1);
   const sx = t => L + (t - x0) / (x1 - x0) * (W - L - R);
   const sy = v => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
   let g = "";
@@ -226,36 +230,32 @@ function niceCeil(v) {
   return 10 * p;
 }
 
-// rows: [{name, points: [{ts, value}]}] with values in ms/s (0..1000).
+// rows: [{name, points: [{ts, value}]}] with values in ms/s (0..1000); one column per sample
+// (the newest 60), the newest on the right.
 function heatMap(id, rows, hue) {
   const all = rows.flatMap(r => r.points);
   if (!all.length) return `<div id="${id}" class="chart-box" data-cells="0"><div class="empty">No samples yet</div></div>`;
-  const cols = 60, W = 560, L = 150, R = 8, T = 4, rowH = 20, B = 20;
+  const cols = 60, W = 560, L = 170, R = 8, T = 6, rowH = 26, B = 22;
   const H = T + rows.length * rowH + B;
-  const x1 = Math.max(...all.map(p => p.ts));
-  let x0 = Math.min(...all.map(p => p.ts));
-  x0 = Math.max(x0, x1 - 5 * 60 * 1000);
-  const span = Math.max(1, x1 - x0);
+  const times = [...new Set(all.map(p => p.ts))].sort((a, b) => a - b).slice(-cols);
+  const col = new Map(times.map((t, i) => [t, cols - times.length + i]));
   const cw = (W - L - R) / cols;
   let out = "", n = 0;
   rows.forEach((r, i) => {
     const y = T + i * rowH;
-    const label = r.name.length > 26 ? r.name.slice(0, 25) + "…" : r.name;
-    out += `<text x="${L - 6}" y="${y + 14}" text-anchor="end"><title>${esc(r.name)}</title>${esc(label)}</text>`;
-    const buckets = new Array(cols).fill(null);
-    r.points.filter(p => p.ts >= x0).forEach(p => {
-      const b = Math.min(cols - 1, Math.floor((p.ts - x0) / span * (cols - 1) + 0.5));
-      buckets[b] = buckets[b] === null ? p.value : Math.max(buckets[b], p.value);
-    });
-    buckets.forEach((v, b) => {
-      const x = L + b * cw;
-      if (v === null) { out += `<rect x="${x}" y="${y + 1}" width="${cw - 1}" height="${rowH - 3}" fill="#f3f4f6"/>`; return; }
-      const f = Math.max(0, Math.min(1, v / 1000));
-      out += `<rect class="cell" x="${x}" y="${y + 1}" width="${cw - 1}" height="${rowH - 3}" fill="hsl(${hue - f * hue},${60 + f * 25}%,${92 - f * 45}%)" data-value="${v}"><title>${esc(r.name)}: ${v.toFixed(0)} ms/s</title></rect>`;
+    const label = r.name.length > 24 ? r.name.slice(0, 23) + "…" : r.name;
+    out += `<text x="${L - 8}" y="${y + 16}" text-anchor="end" class="row-label"><title>${esc(r.name)}</title>${esc(label)}</text>`;
+    out += `<rect x="${L}" y="${y + 2}" width="${W - L - R}" height="${rowH - 5}" fill="#f6f7f9"/>`;
+    r.points.forEach(p => {
+      const c = col.get(p.ts);
+      if (c === undefined) return;
+      const f = Math.max(0, Math.min(1, p.value / 1000));
+      out += `<rect class="cell" x="${L + c * cw}" y="${y + 2}" width="${Math.max(1, cw - 1)}" height="${rowH - 5}" fill="hsl(${hue - f * hue},${55 + f * 30}%,${88 - f * 43}%)" data-value="${p.value}"><title>${esc(r.name)} ${esc(clock(p.ts))}: ${p.value.toFixed(0)} ms/s</title></rect>`;
       n++;
     });
   });
-  out += `<text x="${L}" y="${H - 5}">${esc(new Date(x0).toLocaleTimeString())}</text><text x="${W - R}" y="${H - 5}" text-anchor="end">${esc(new Date(x1).toLocaleTimeString())}</text>`;
+  out += `<text x="${L + (cols - times.length) * cw}" y="${H - 6}">${esc(new Date(times[0]).toLocaleTimeString())}</text><text x="${W - R}" y="${H - 6}" text-anchor="end">${esc(new Date(times[times.length - 1]).toLocaleTimeString())}</text>`;
+  out += `<text x="${L - 8}" y="${H - 6}" text-anchor="end">0 ▯ … ▮ 1000 ms/s</text>`;
   return `<div id="${id}" class="chart-box" data-cells="${n}"><svg class="chart" viewBox="0 0 ${W} ${H}">${out}</svg></div>`;
 }
 
@@ -306,7 +306,14 @@ function jobGraph(plan, vertices) {
 
 // ---- fleet page --------------------------------------------------------------------------------
 
-const filters = {text: "", env: "", health: "", state: ""};
+const filters = {text: "", env: "", health: "", state: "", page: 0};
+const PAGE = 100;
+// Jobs that need a look first (failing, unhealthy, alerting), then the spec's order.
+function rank(j) {
+  if (j.alerts_firing.length || j.health === "unhealthy" || ["FAILED", "FAILING", "UNREACHABLE"].includes(j.state)) return 0;
+  if (j.health === "degraded" || j.pending || (j.state !== "RUNNING" && j.state !== "UNKNOWN")) return 1;
+  return 2;
+}
 let lastFleet = null;
 
 async function fleetPage() {
@@ -340,8 +347,12 @@ function renderFleet(f) {
       <select id="filter-state"><option value="">Any state</option><option>RUNNING</option><option>FAILED</option><option>UNREACHABLE</option><option>ABSENT</option><option>UNKNOWN</option></select>
       <select id="filter-health"><option value="">Any health</option><option>healthy</option><option>degraded</option><option>unhealthy</option><option>unknown</option></select></div></div>
       <div id="fleet-table-box"></div></div></div>`;
-    document.getElementById("filter-text").addEventListener("input", e => { filters.text = e.target.value; renderFleet(lastFleet); });
-    for (const k of ["env", "state", "health"]) document.getElementById("filter-" + k).addEventListener("change", e => { filters[k] = e.target.value; renderFleet(lastFleet); });
+    document.getElementById("filter-text").addEventListener("input", e => { filters.text = e.target.value; filters.page = 0; renderFleet(lastFleet); });
+    for (const k of ["env", "state", "health"]) document.getElementById("filter-" + k).addEventListener("change", e => { filters[k] = e.target.value; filters.page = 0; renderFleet(lastFleet); });
+    document.getElementById("fleet-table-box").addEventListener("click", e => {
+      const b = e.target.closest("button[data-page]");
+      if (b) { filters.page = Number(b.dataset.page); renderFleet(lastFleet); }
+    });
   }
   const envSel = document.getElementById("filter-env");
   const envNames = envs.map(e => e.name);
@@ -355,11 +366,18 @@ function renderFleet(f) {
   document.getElementById("env-cards").innerHTML = envs.map(e => `<div class="card env-card" data-env="${esc(e.name)}">
     <div class="title"><span class="dot ${e.reachable === true ? "ok" : e.reachable === false ? "bad" : ""}"></span>${esc(e.name)}<span class="spacer"></span>${badge(e.target, "info")}</div>
     <div class="kv"><span>Flink</span><span>${esc(e.flink_version || "–")}</span>
-    <span>REST / Web UI</span><span>${e.rest_url ? `<a href="${esc(e.rest_url)}" target="_blank" rel="noopener">${esc(e.rest_url)}</a>` : "–"}</span>
+    <span>Web UI</span><span>${e.rest_url ? `<a href="${esc(e.rest_url)}" target="_blank" rel="noopener">${esc(e.rest_url)}</a>` : "–"}</span>
     <span>Jobs</span><span>${e.jobs}</span>
     <span>Status</span><span>${e.reachable === true ? "reachable" : e.reachable === false ? `<span class="error-text">${esc(e.error || "unreachable")}</span>` : "not sampled yet"}</span></div></div>`).join("");
   const q = filters.text.trim().toLowerCase();
-  const shown = jobs.filter(j => (!q || j.key.toLowerCase().includes(q)) && (!filters.env || j.env === filters.env) && (!filters.health || j.health === filters.health) && (!filters.state || j.state === filters.state));
+  const matching = jobs.filter(j => (!q || j.key.toLowerCase().includes(q)) && (!filters.env || j.env === filters.env) && (!filters.health || j.health === filters.health) && (!filters.state || j.state === filters.state))
+    .map((j, i) => [rank(j), i, j]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(x => x[2]);
+  const pages = Math.max(1, Math.ceil(matching.length / PAGE));
+  filters.page = Math.min(filters.page, pages - 1);
+  const shown = matching.slice(filters.page * PAGE, (filters.page + 1) * PAGE);
+  const pager = matching.length > PAGE ? `<div class="pager" id="fleet-pager"><span class="muted">${filters.page * PAGE + 1}–${filters.page * PAGE + shown.length} of ${matching.length} jobs</span>
+    <button class="small ghost" type="button" data-page="${filters.page - 1}"${filters.page === 0 ? " disabled" : ""}>‹ Previous</button>
+    <button class="small ghost" type="button" data-page="${filters.page + 1}"${filters.page >= pages - 1 ? " disabled" : ""}>Next ›</button></div>` : "";
   const rows = shown.map(j => `<tr class="job-row" data-key="${esc(j.key)}" data-state="${esc(j.state)}">
     <td><a href="/jobs/${encodeURIComponent(j.env)}/${encodeURIComponent(j.job)}">${esc(j.job)}</a><div class="muted">${esc(j.env)}</div></td>
     <td>${badge(j.state)}${j.pending ? " " + badge(j.pending, "warn") : ""}<div class="muted">${esc(j.phase)}</div></td>
@@ -369,10 +387,11 @@ function renderFleet(f) {
     <td class="num tput">${fmtNum(j.records_in_per_s)}<span class="muted"> / </span>${fmtNum(j.records_out_per_s)}</td>
     <td class="num">${j.last_checkpoint_age_ms === null || j.last_checkpoint_age_ms === undefined ? "–" : fmtDur(j.last_checkpoint_age_ms)}</td>
     <td><span class="path mono" title="${esc(j.last_savepoint || "")}">${esc(shortPath(j.last_savepoint))}</span></td>
-    <td>${j.alerts_firing.length ? j.alerts_firing.map(a => badge(a, "bad")).join(" ") : '<span class="muted">none</span>'}</td></tr>`).join("");
-  document.getElementById("fleet-table-box").innerHTML = shown.length ? `<table id="fleet-table"><thead><tr><th>Job</th><th>State</th><th>Health</th><th class="num">Uptime</th><th class="num">Parallelism</th><th class="num">Records in / out per s</th><th class="num">Last checkpoint</th><th>Last savepoint</th><th>Alerts</th></tr></thead><tbody>${rows}</tbody></table>`
+    <td>${j.alerts_firing.length ? j.alerts_firing.map(a => tag(a, "bad")).join(" ") : '<span class="muted">none</span>'}</td></tr>`).join("");
+  document.getElementById("fleet-table-box").innerHTML = shown.length ? `<table id="fleet-table"><thead><tr><th>Job</th><th>State</th><th>Health</th><th class="num">Uptime</th><th class="num">Parallelism</th><th class="num">Records in / out per s</th><th class="num">Last checkpoint</th><th>Last savepoint</th><th>Alerts</th></tr></thead><tbody>${rows}</tbody></table>${pager}`
     : `<div class="empty" id="fleet-empty">${jobs.length ? "No job matches the filters" : "This serve manages no job"}</div>`;
   window.flinkopsLastRenderMs = performance.now() - t0;
+  return {rows: shown.length, matching: matching.length};
 }
 
 // ---- job page ----------------------------------------------------------------------------------
@@ -439,18 +458,16 @@ function renderJob(env, job, d, live, hist) {
   </div>
   <div class="muted mono" style="margin:4px 0 14px">Flink job ${esc(j.flink_job_id || "–")}${j.error ? ` · <span class="error-text">${esc(j.error)}</span>` : ""}${j.waiting ? " · waiting: " + esc(j.waiting) : ""}</div>
   <div class="grid2">
-    <div class="panel"><div class="head"><h2>Records per second</h2></div>${lineChart("chart-records", [{name: "in", points: pts("records_in_per_second")}, {name: "out", points: pts("records_out_per_second")}], v => fmtNum(v))}</div>
-    <div class="panel"><div class="head"><h2>Busy time per vertex</h2><span class="muted">ms/s, max over subtasks</span></div>${heatMap("heatmap-busy", hv.map(v => ({name: v.name, points: v.busy})), 120)}</div>
+    <div class="panel"><div class="head"><h2>Records per second</h2><span class="muted">into the sources, into the sinks</span></div>${lineChart("chart-records", [{name: "in", points: pts("records_in_per_second")}, {name: "out", points: pts("records_out_per_second")}], v => fmtNum(v))}</div>
+    <div class="panel"><div class="head"><h2>Busy time per vertex</h2><span class="muted">ms/s, max over subtasks</span></div>${heatMap("heatmap-busy", hv.map(v => ({name: v.name, points: v.busy})), 120)}
+      <div class="head" style="margin-top:14px"><h2>Backpressured time per vertex</h2></div>${heatMap("heatmap-backpressure", hv.map(v => ({name: v.name, points: v.backpressured})), 50)}</div>
   </div>
   <div class="grid3">
-    <div class="panel"><div class="head"><h2>Backpressured time per vertex</h2></div>${heatMap("heatmap-backpressure", hv.map(v => ({name: v.name, points: v.backpressured})), 50)}</div>
-    <div class="panel"><div class="head"><h2>Checkpoint duration</h2></div>${lineChart("chart-cp-duration", [{name: "end to end", points: cpPts.map(c => ({ts: c.at, value: c.duration_ms}))}], fmtMs, {bars: true, height: 150, empty: "No completed checkpoint reported by Flink"})}</div>
-    <div class="panel"><div class="head"><h2>Checkpoint size</h2></div>${lineChart("chart-cp-size", [{name: "checkpointed", color: COLORS[2], points: cpPts.map(c => ({ts: c.at, value: c.size}))}], fmtBytes, {bars: true, height: 150, empty: "No completed checkpoint reported by Flink"})}</div>
+    <div class="panel"><div class="head"><h2>Checkpoint duration</h2><span class="muted">Flink's history</span></div>${lineChart("chart-cp-duration", [{name: "end to end", points: cpPts.map(c => ({ts: c.at, value: c.duration_ms}))}], fmtMs, {bars: true, width: 400, height: 170, empty: "No completed checkpoint reported by Flink"})}</div>
+    <div class="panel"><div class="head"><h2>Checkpoint size</h2></div>${lineChart("chart-cp-size", [{name: "checkpointed", color: COLORS[2], points: cpPts.map(c => ({ts: c.at, value: c.size}))}], fmtBytes, {bars: true, width: 400, height: 170, empty: "No completed checkpoint reported by Flink"})}</div>
+    <div class="panel"><div class="head"><h2>Restarts</h2></div>${lineChart("chart-restarts", [{name: "restarts of the Flink job", color: COLORS[3], points: pts("restarts")}], v => fmtNum(v), {width: 400, height: 170, integer: true})}</div>
   </div>
-  <div class="grid2">
-    <div class="panel"><div class="head"><h2>Restarts</h2></div>${lineChart("chart-restarts", [{name: "restarts (Flink job)", color: COLORS[3], points: pts("restarts")}], v => fmtNum(v), {height: 150})}</div>
-    <div class="panel" id="scaling"><div class="head"><h2>Autoscaler</h2></div>${scaling ? scalingView(scaling) : `<div class="empty">No decision yet</div>`}</div>
-  </div>
+  <div class="panel" id="scaling"><div class="head"><h2>Autoscaler</h2><span class="muted">latest decision</span></div>${scaling ? scalingView(scaling) : `<div class="empty">No decision yet</div>`}</div>
   <div class="panel"><div class="head"><h2>Job graph</h2><span class="muted">parallelism per vertex; border colour: busy time</span></div>${jobGraph(live && live.plan, vertices)}</div>
   <div class="panel"><div class="head"><h2>Checkpoints and savepoints</h2><span class="spacer"></span><span class="muted">${snaps.length} in the catalog</span></div>
     <div class="scroll" id="snapshots-box" data-keep-scroll>${snaps.length ? `<table id="snapshots"><thead><tr><th>Kind</th><th>Status</th><th>Taken</th><th class="num">Size</th><th>Path</th><th></th></tr></thead><tbody>
