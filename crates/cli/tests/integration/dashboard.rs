@@ -521,7 +521,7 @@ async fn run(c: &Client, s: &Serve) {
         c,
         "the unknown-job message",
         Duration::from_secs(20),
-        "return document.querySelector('#message')?.innerText",
+        "return document.querySelector('#message #known-jobs') ? document.querySelector('#message').innerText : null",
     )
     .await;
     let msg = msg.as_str().unwrap_or("");

@@ -218,7 +218,7 @@ function lineChart(id, series, fmt, opts) {
       s.points.forEach(p => { paths += `<rect class="bar" x="${sx(p.ts) - w / 2}" y="${sy(p.value)}" width="${w}" height="${Math.max(0.5, sy(y0) - sy(p.value))}" fill="${c}" data-value="${p.value}"><title>${esc(clock(p.ts))}: ${esc(fmt(p.value))}</title></rect>`; });
     } else {
       const d = s.points.map((p, j) => `${j ? "L" : "M"}${sx(p.ts).toFixed(1)},${sy(p.value).toFixed(1)}`).join("");
-      paths += `<path class="series" d="${d}" fill="none" stroke="${c}" stroke-width="1.8" data-name="${esc(s.name)}" data-points="${s.points.length}" data-last="${s.points[s.points.length - 1].value}"/>`;
+      paths += `<path class="series" d="${d}" fill="none" stroke="${c}" stroke-width="${i === 0 ? 3.2 : 1.8}"${i > 0 ? ' stroke-dasharray="6 4"' : ""} data-name="${esc(s.name)}" data-points="${s.points.length}" data-last="${s.points[s.points.length - 1].value}"/>`;
       if (s.points.length === 1) paths += `<circle cx="${sx(s.points[0].ts)}" cy="${sy(s.points[0].value)}" r="3" fill="${c}"/>`;
     }
   });
@@ -246,6 +246,7 @@ function heatMap(id, rows, hue) {
     const label = r.name.length > 24 ? r.name.slice(0, 23) + "…" : r.name;
     out += `<text x="${L - 8}" y="${y + 16}" text-anchor="end" class="row-label"><title>${esc(r.name)}</title>${esc(label)}</text>`;
     out += `<rect x="${L}" y="${y + 2}" width="${W - L - R}" height="${rowH - 5}" fill="#f6f7f9"/>`;
+    if (!r.points.length) out += `<text x="${L + 8}" y="${y + 16}">no value reported by Flink</text>`;
     r.points.forEach(p => {
       const c = col.get(p.ts);
       if (c === undefined) return;
@@ -254,8 +255,9 @@ function heatMap(id, rows, hue) {
       n++;
     });
   });
-  out += `<text x="${L + (cols - times.length) * cw}" y="${H - 6}">${esc(new Date(times[0]).toLocaleTimeString())}</text><text x="${W - R}" y="${H - 6}" text-anchor="end">${esc(new Date(times[times.length - 1]).toLocaleTimeString())}</text>`;
-  out += `<text x="${L - 8}" y="${H - 6}" text-anchor="end">0 ▯ … ▮ 1000 ms/s</text>`;
+  if (times.length >= 15) out += `<text x="${L + (cols - times.length) * cw}" y="${H - 6}">${esc(new Date(times[0]).toLocaleTimeString())}</text>`;
+  out += `<text x="${W - R}" y="${H - 6}" text-anchor="end">${esc(new Date(times[times.length - 1]).toLocaleTimeString())}</text>`;
+  out += `<text x="${L - 8}" y="${H - 6}" text-anchor="end">${times.length} sample${times.length > 1 ? "s" : ""}</text>`;
   return `<div id="${id}" class="chart-box" data-cells="${n}"><svg class="chart" viewBox="0 0 ${W} ${H}">${out}</svg></div>`;
 }
 
@@ -402,7 +404,15 @@ async function jobPage(env, job) {
   try {
     detail = await api(base);
   } catch (e) {
-    if (e.status === 404) { showMessage("Unknown job", `${e.message}. Check the address, or pick a job from the fleet.`); return; }
+    if (e.status === 404) {
+      showMessage("Unknown job", `${e.message}. Check the address, or pick a job from the fleet.`);
+      try {
+        const f = await api("/api/v1/dashboard/fleet");
+        const list = f.jobs.slice(0, 20).map(j => `<li><a href="/jobs/${encodeURIComponent(j.env)}/${encodeURIComponent(j.job)}">${esc(j.key)}</a></li>`).join("");
+        document.getElementById("message").insertAdjacentHTML("beforeend", f.jobs.length ? `<p class="muted">Jobs this serve manages${f.jobs.length > 20 ? " (first 20 of " + f.jobs.length + ")" : ""}:</p><ul id="known-jobs">${list}</ul>` : `<p class="muted">This serve manages no job.</p>`);
+      } catch (e2) { /* the message above stands */ }
+      return;
+    }
     if (document.getElementById("job")) setBanner(e.message); else showMessage("The job cannot be shown", e.message);
     schedule(() => jobPage(env, job));
     return;
@@ -459,7 +469,7 @@ function renderJob(env, job, d, live, hist) {
   <div class="muted mono" style="margin:4px 0 14px">Flink job ${esc(j.flink_job_id || "–")}${j.error ? ` · <span class="error-text">${esc(j.error)}</span>` : ""}${j.waiting ? " · waiting: " + esc(j.waiting) : ""}</div>
   <div class="grid2">
     <div class="panel"><div class="head"><h2>Records per second</h2><span class="muted">into the sources, into the sinks</span></div>${lineChart("chart-records", [{name: "in", points: pts("records_in_per_second")}, {name: "out", points: pts("records_out_per_second")}], v => fmtNum(v))}</div>
-    <div class="panel"><div class="head"><h2>Busy time per vertex</h2><span class="muted">ms/s, max over subtasks</span></div>${heatMap("heatmap-busy", hv.map(v => ({name: v.name, points: v.busy})), 120)}
+    <div class="panel"><div class="head"><h2>Busy time per vertex</h2><span class="muted">ms/s, max over subtasks, pale 0 → red 1000</span></div>${heatMap("heatmap-busy", hv.map(v => ({name: v.name, points: v.busy})), 120)}
       <div class="head" style="margin-top:14px"><h2>Backpressured time per vertex</h2></div>${heatMap("heatmap-backpressure", hv.map(v => ({name: v.name, points: v.backpressured})), 50)}</div>
   </div>
   <div class="grid3">
@@ -467,8 +477,10 @@ function renderJob(env, job, d, live, hist) {
     <div class="panel"><div class="head"><h2>Checkpoint size</h2></div>${lineChart("chart-cp-size", [{name: "checkpointed", color: COLORS[2], points: cpPts.map(c => ({ts: c.at, value: c.size}))}], fmtBytes, {bars: true, width: 400, height: 170, empty: "No completed checkpoint reported by Flink"})}</div>
     <div class="panel"><div class="head"><h2>Restarts</h2></div>${lineChart("chart-restarts", [{name: "restarts of the Flink job", color: COLORS[3], points: pts("restarts")}], v => fmtNum(v), {width: 400, height: 170, integer: true})}</div>
   </div>
-  <div class="panel" id="scaling"><div class="head"><h2>Autoscaler</h2><span class="muted">latest decision</span></div>${scaling ? scalingView(scaling) : `<div class="empty">No decision yet</div>`}</div>
-  <div class="panel"><div class="head"><h2>Job graph</h2><span class="muted">parallelism per vertex; border colour: busy time</span></div>${jobGraph(live && live.plan, vertices)}</div>
+  <div class="grid2">
+    <div class="panel"><div class="head"><h2>Job graph</h2><span class="muted">parallelism per vertex; border colour: busy time</span></div>${jobGraph(live && live.plan, vertices)}</div>
+    <div class="panel" id="scaling"><div class="head"><h2>Autoscaler</h2><span class="muted">latest decision</span></div>${scaling ? scalingView(scaling) : `<div class="empty">No decision yet</div>`}</div>
+  </div>
   <div class="panel"><div class="head"><h2>Checkpoints and savepoints</h2><span class="spacer"></span><span class="muted">${snaps.length} in the catalog</span></div>
     <div class="scroll" id="snapshots-box" data-keep-scroll>${snaps.length ? `<table id="snapshots"><thead><tr><th>Kind</th><th>Status</th><th>Taken</th><th class="num">Size</th><th>Path</th><th></th></tr></thead><tbody>
     ${snaps.map(s => `<tr class="snapshot" data-kind="${esc(s.kind)}" data-path="${esc(s.path)}"><td>${badge(s.kind, s.kind === "savepoint" ? "info" : "")}${s.protected ? " " + badge("protected", "") : ""}</td><td>${badge(s.status)}</td><td>${esc(clock(s.created_at))}<div class="muted">${esc(ago(s.created_at))}</div></td><td class="num">${fmtBytes(s.size_bytes)}</td><td><span class="path mono" title="${esc(s.path)}">${esc(s.path)}</span></td>
