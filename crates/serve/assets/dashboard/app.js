@@ -170,8 +170,12 @@ async function act(path, body, label) {
       if (e.status === 401) {
         sessionStorage.removeItem(TOKEN_KEY);
         tokenButton();
+        if (attempt === 0) {
+          // The reason is shown in the dialog; the flash says what waits for it.
+          flash(`${label}: waiting for a valid token…`, "", true);
+          if (await askToken(`The token was refused: ${e.message}`)) { flash(`${label}: sending with the new token…`, "", true); continue; }
+        }
         flash(`${label}: the token was refused — ${e.message}`, "error", true);
-        if (attempt === 0 && await askToken(`The token was refused: ${e.message}`)) { flash(`${label}: sending with the new token…`, "", true); continue; }
         return null;
       }
       flash(`${label} failed: ${e.message}`, "error", true);
