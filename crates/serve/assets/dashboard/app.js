@@ -200,7 +200,7 @@ function lineChart(id, series, fmt, opts) {
   if (x1 === x0) { x0 -= 30000; x1 += 30000; }
   let y1 = Math.max(...pts.map(p => p.value)), y0 = Math.min(0, ...pts.map(p => p.value));
   if (y1 <= y0) y1 = y0 + 1;
-  y1 = opts.integer ? Math.max(4, Math.ceil(y1 / 4) * 4) : niceCeil(y1);
+  y1 = opts.integer ? Math.max(4, Math.ceil(y1 / 4) * 4) : 4 * niceStep((y1 - y0) / 4) + y0;
   const sx = t => L + (t - x0) / (x1 - x0) * (W - L - R);
   const sy = v => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
   let g = "";
@@ -228,9 +228,10 @@ function lineChart(id, series, fmt, opts) {
   });
   return `<div id="${id}" class="chart-box" data-points="${pts.length}"><svg class="chart" viewBox="0 0 ${W} ${H}" preserveAspectRatio="xMidYMid meet">${g}<line x1="${L}" x2="${W - R}" y1="${sy(y0)}" y2="${sy(y0)}" stroke="#cbd2dc"/>${paths}</svg>${legend}</div>`;
 }
-function niceCeil(v) {
+// The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) at least v: a grid step.
+function niceStep(v) {
   const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
+  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
   return 10 * p;
 }
 
