@@ -66,8 +66,10 @@ impl Chromedriver {
 
 impl Drop for Chromedriver {
     fn drop(&mut self) {
+        // `--`: a negative pid names the process group (without it, kill reads `-<pid>` as an
+        // option and chromedriver lives on).
         let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.child.id())])
+            .args(["-s", "KILL", "--", &format!("-{}", self.child.id())])
             .status();
         let _ = self.child.wait();
     }
@@ -557,6 +559,11 @@ async fn run(c: &Client, s: &Serve) {
     )
     .await;
     let jm = s.pid_of("jobmanager");
+    let cmdline = std::fs::read(format!("/proc/{jm}/cmdline")).unwrap_or_default();
+    assert!(
+        jm > 1 && String::from_utf8_lossy(&cmdline).contains("StandaloneSessionClusterEntrypoint"),
+        "pid {jm} is this cluster's JobManager"
+    );
     let _ = Command::new("kill")
         .args(["-STOP", &jm.to_string()])
         .status();
