@@ -394,8 +394,8 @@ function renderFleet(f) {
     <td class="num tput">${fmtNum(j.records_in_per_s)}<span class="muted"> / </span>${fmtNum(j.records_out_per_s)}</td>
     <td class="num">${j.last_checkpoint_age_ms === null || j.last_checkpoint_age_ms === undefined ? "–" : fmtDur(j.last_checkpoint_age_ms)}</td>
     <td><span class="path mono" title="${esc(j.last_savepoint || "")}">${esc(shortPath(j.last_savepoint))}</span></td>
-    <td>${j.alerts_firing.length ? j.alerts_firing.map(a => tag(a, "bad")).join(" ") : '<span class="muted">none</span>'}</td></tr>`).join("");
-  document.getElementById("fleet-table-box").innerHTML = shown.length ? `<table id="fleet-table"><thead><tr><th>Job</th><th>State</th><th>Health</th><th class="num">Uptime</th><th class="num">Parallelism</th><th class="num">Records in / out per s</th><th class="num">Last checkpoint</th><th>Last savepoint</th><th>Alerts</th></tr></thead><tbody>${rows}</tbody></table>${pager}`
+    <td title="${esc(j.alerts_firing.join(", "))}">${j.alerts_firing.length ? j.alerts_firing.map(a => tag(a, "bad")).join(" ") : '<span class="muted">none</span>'}</td></tr>`).join("");
+  document.getElementById("fleet-table-box").innerHTML = shown.length ? `<table id="fleet-table"><thead><tr><th>Job</th><th>State</th><th>Health</th><th class="num">Uptime</th><th class="num">Parallelism</th><th class="num">Records / s in · out</th><th class="num">Checkpoint age</th><th>Last savepoint</th><th>Alerts</th></tr></thead><tbody>${rows}</tbody></table>${pager}`
     : `<div class="empty" id="fleet-empty">${jobs.length ? "No job matches the filters" : "This serve manages no job"}</div>`;
   window.flinkopsLastRenderMs = performance.now() - t0;
   return {rows: shown.length, matching: matching.length};
