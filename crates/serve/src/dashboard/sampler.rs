@@ -254,21 +254,19 @@ async fn sample_job(client: &FlinkClient, jid: &JobId) -> flinkops_rest::Result<
             .and_then(|x| x.max)
             .filter(|x| x.is_finite());
         let vid = v.id.as_str().to_string();
-        if sources.contains(&vid) {
-            if let Some(x) = get("numRecordsOutPerSecond")
+        if sources.contains(&vid)
+            && let Some(x) = get("numRecordsOutPerSecond")
                 .and_then(|x| x.sum)
                 .filter(|x| x.is_finite())
-            {
-                rin = Some(rin.unwrap_or(0.0) + x);
-            }
+        {
+            rin = Some(rin.unwrap_or(0.0) + x);
         }
-        if sinks.contains(&vid) {
-            if let Some(x) = get("numRecordsInPerSecond")
+        if sinks.contains(&vid)
+            && let Some(x) = get("numRecordsInPerSecond")
                 .and_then(|x| x.sum)
                 .filter(|x| x.is_finite())
-            {
-                rout = Some(rout.unwrap_or(0.0) + x);
-            }
+        {
+            rout = Some(rout.unwrap_or(0.0) + x);
         }
         s.busy_max = match (s.busy_max, busy) {
             (Some(a), Some(b)) => Some(a.max(b)),
