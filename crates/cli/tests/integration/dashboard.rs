@@ -576,7 +576,7 @@ async fn run(c: &Client, s: &Serve) {
     .catch_unwind_async()
     .await;
     let page = js(c, "return document.querySelector('#job') !== null && document.querySelector('#snapshots') !== null").await;
-    if !matches!(&banner, Ok(_)) || page != json!(true) {
+    if banner.is_err() || page != json!(true) {
         let _ = Command::new("kill")
             .args(["-CONT", &jm.to_string()])
             .status();
