@@ -465,6 +465,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/jobs/{env}/{job}/live", get(job_live))
         .route("/api/v1/jobs/{env}/{job}/restore", post(restore))
         .route("/api/v1/jobs/{env}/{job}/{command}", post(command))
+        .merge(crate::dashboard::router(shared.clone()))
         .fallback(not_found)
         .with_state(shared)
 }

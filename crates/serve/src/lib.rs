@@ -10,9 +10,11 @@
 //! - [`autoscale`]: the DS2 autoscaler in the reconcile loop (in place, adaptive scheduler).
 //! - [`health`]: health rules and notifications.
 //! - [`api`]: the REST API (axum), its OpenAPI document, `/metrics`.
+//! - [`dashboard`]: the web dashboard at `/` (pages compiled in, a sampler for live numbers).
 
 pub mod api;
 pub mod autoscale;
+pub mod dashboard;
 pub mod env;
 pub mod failpoint;
 pub mod health;

@@ -16,5 +16,6 @@ mod render;
 mod control;
 mod autoscale;
 mod serve;
+mod dashboard;
 mod health;
 mod tune;
