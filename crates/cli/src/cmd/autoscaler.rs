@@ -206,7 +206,15 @@ async fn from_serve(args: &ExplainArgs, env: &str, g: &GlobalArgs) -> anyhow::Re
     }
     let body = crate::cmd::serve::get_json(&args.server, &format!("/api/v1/jobs/{env}/{}", args.job), g).await?;
     let scalings = body["scalings"].as_array().cloned().unwrap_or_default();
-    let shown: Vec<serde_json::Value> = scalings.into_iter().take(args.last.max(1)).collect();
+    let has_numbers = |s: &serde_json::Value| s["decision"]["vertices"].as_array().is_some_and(|v| !v.is_empty());
+    let mut shown: Vec<serde_json::Value> = scalings.iter().take(args.last.max(1)).cloned().collect();
+    // While it stabilizes or collects, the newest decision has no numbers: add the newest one
+    // that has them.
+    if !shown.iter().any(has_numbers)
+        && let Some(last) = scalings.iter().find(|s| has_numbers(s))
+    {
+        shown.push(last.clone());
+    }
     if g.output == OutputFormat::Json {
         output::print_json(&serde_json::json!({"job": format!("{env}/{}", args.job), "decisions": shown}))?;
         return Ok(Exit::Success);
