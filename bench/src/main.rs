@@ -35,7 +35,7 @@ use flinkops_local::java::Java;
 use flinkops_local::submit::{Program, SubmitOptions, submit};
 use flinkops_rest::{Aggregation, ExecutionState, FlinkClient, JobId, JobState, VertexId};
 use flinkops_tune::{Profile, Workload};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 mod chart;
 mod report;
@@ -56,6 +56,8 @@ struct Args {
     repeat: usize,
     /// A/B instead of the suite: tuned, and tuned with these keys, alternately, `repeat` times.
     ab: Option<Config>,
+    /// Write the report from these runs (`target/bench-partial.json` of a stopped suite).
+    report_from: Option<PathBuf>,
 }
 
 fn args() -> Result<Args> {
@@ -69,6 +71,7 @@ fn args() -> Result<Args> {
         ablate: false,
         repeat: 1,
         ab: None,
+        report_from: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -84,6 +87,7 @@ fn args() -> Result<Args> {
             "--warmup" => a.warmup = Duration::from_secs(it.next().context("--warmup needs seconds")?.parse()?),
             "--measure" => a.measure = Duration::from_secs(it.next().context("--measure needs seconds")?.parse()?),
             "--ablate" => a.ablate = true,
+            "--report-from" => a.report_from = Some(PathBuf::from(it.next().context("--report-from needs a file")?)),
             "--repeat" => a.repeat = it.next().context("--repeat needs a count")?.parse::<usize>()?.max(1),
             "--ab" => {
                 let spec = it.next().context("--ab needs key=value[,key=value]")?;
@@ -96,10 +100,11 @@ fn args() -> Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "bench/run.sh [--quick] [--only stateless,agg-low,…] [--flink-version 2.3.0] [--out DIR] [--warmup S] [--measure S] [--repeat N] [--ablate | --ab K=V,…]\n\
+                    "bench/run.sh [--quick] [--only stateless,agg-low,…] [--flink-version 2.3.0] [--out DIR] [--warmup S] [--measure S] [--repeat N] [--ablate | --ab K=V,… | --report-from FILE]\n\
                      --repeat N: N runs (median) of the defaults and of the tuned config, at different times\n\
                      --ablate:   instead of the suite, per workload: defaults, defaults + each tuned key group, tuned, tuned − each group (docs/bench/ablation.md)\n\
-                     --ab K=V,…: instead of the suite, per workload: tuned and tuned with K=V,… alternately, --repeat times (docs/bench/ab.md)"
+                     --ab K=V,…: instead of the suite, per workload: tuned and tuned with K=V,… alternately, --repeat times (docs/bench/ab.md)\n\
+                     --report-from FILE: no runs; the report from FILE (target/bench-partial.json of a stopped suite)"
                 );
                 std::process::exit(0);
             }
@@ -177,7 +182,8 @@ fn script(b: &Bench, job: &Config, pipeline: &str) -> String {
 }
 
 /// What one run measured.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
 struct Measured {
     /// Median source records/s over the spans.
     throughput: f64,
@@ -198,7 +204,7 @@ struct Measured {
     error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct RunResult {
     workload: String,
     variant: String,
@@ -488,6 +494,26 @@ fn memory_knob(w: &Workload, best: &Config) -> Option<Config> {
 async fn main() -> Result<()> {
     let args = args()?;
     let benches = workloads(&args.only)?;
+    if let Some(file) = &args.report_from {
+        // The report of a suite that was stopped before its end: the runs it finished.
+        let runs: Vec<RunResult> = serde_json::from_str(&std::fs::read_to_string(file)?)?;
+        let meta = report::Meta {
+            flink_version: args.flink_version.clone(),
+            quick: args.quick,
+            warmup_s: args.warmup.as_secs(),
+            measure_s: args.measure.as_secs(),
+            elapsed_s: 0,
+            cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+            command: format!("{} (stopped; report from {})", std::env::var("BENCH_COMMAND").unwrap_or_else(|_| "bench/run.sh".into()), file.display()),
+        };
+        let rows = report::rows(&benches.iter().map(|b| b.name.clone()).collect::<Vec<_>>(), &runs);
+        std::fs::create_dir_all(&args.out)?;
+        std::fs::write(args.out.join("tuning.json"), serde_json::to_string_pretty(&serde_json::json!({"meta": meta, "rows": rows, "runs": runs}))? + "\n")?;
+        std::fs::write(args.out.join("tuning.md"), report::markdown(&meta, &rows, &runs))?;
+        chart::draw(&args.out.join("tuning.png"), &rows, &meta)?;
+        println!("{}", report::table(&rows));
+        return Ok(());
+    }
     let home = Home::resolve(None).map_err(|e| anyhow!("{e}"))?;
     let dist = FlinkDist::resolve(&home, None, Some(&args.flink_version)).map_err(|e| anyhow!("Flink {}: {e} (install it with `flinkops flink install {}`)", args.flink_version, args.flink_version))?;
     let java = Java::find().map_err(|e| anyhow!("{e}"))?;
