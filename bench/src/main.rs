@@ -35,7 +35,7 @@ use flinkops_local::java::Java;
 use flinkops_local::submit::{Program, SubmitOptions, submit};
 use flinkops_rest::{Aggregation, ExecutionState, FlinkClient, JobId, JobState, VertexId};
 use flinkops_tune::{Profile, Workload};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 mod chart;
 mod report;
@@ -50,6 +50,14 @@ struct Args {
     out: PathBuf,
     warmup: Duration,
     measure: Duration,
+    /// Ablation instead of the suite: defaults + one tuned key group at a time, and tuned − one.
+    ablate: bool,
+    /// Runs of the defaults and of the tuned config (median), made at different times.
+    repeat: usize,
+    /// A/B instead of the suite: tuned, and tuned with these keys, alternately, `repeat` times.
+    ab: Option<Config>,
+    /// Write the report from these runs (`target/bench-partial.json` of a stopped suite).
+    report_from: Option<PathBuf>,
 }
 
 fn args() -> Result<Args> {
@@ -60,6 +68,10 @@ fn args() -> Result<Args> {
         out: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/bench")),
         warmup: Duration::from_secs(20),
         measure: Duration::from_secs(20),
+        ablate: false,
+        repeat: 1,
+        ab: None,
+        report_from: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -74,8 +86,26 @@ fn args() -> Result<Args> {
             "--out" => a.out = PathBuf::from(it.next().context("--out needs a directory")?),
             "--warmup" => a.warmup = Duration::from_secs(it.next().context("--warmup needs seconds")?.parse()?),
             "--measure" => a.measure = Duration::from_secs(it.next().context("--measure needs seconds")?.parse()?),
+            "--ablate" => a.ablate = true,
+            "--report-from" => a.report_from = Some(PathBuf::from(it.next().context("--report-from needs a file")?)),
+            "--repeat" => a.repeat = it.next().context("--repeat needs a count")?.parse::<usize>()?.max(1),
+            "--ab" => {
+                let spec = it.next().context("--ab needs key=value[,key=value]")?;
+                let mut c = Config::new();
+                for kv in spec.split(',') {
+                    let (k, v) = kv.split_once('=').with_context(|| format!("--ab: `{kv}` is not key=value"))?;
+                    c.insert(k.trim().to_string(), v.trim().to_string());
+                }
+                a.ab = Some(c);
+            }
             "-h" | "--help" => {
-                println!("bench/run.sh [--quick] [--only stateless,agg-low,…] [--flink-version 2.3.0] [--out DIR] [--warmup S] [--measure S]");
+                println!(
+                    "bench/run.sh [--quick] [--only stateless,agg-low,…] [--flink-version 2.3.0] [--out DIR] [--warmup S] [--measure S] [--repeat N] [--ablate | --ab K=V,… | --report-from FILE]\n\
+                     --repeat N: N runs (median) of the defaults and of the tuned config, at different times\n\
+                     --ablate:   instead of the suite, per workload: defaults, defaults + each tuned key group, tuned, tuned − each group (docs/bench/ablation.md)\n\
+                     --ab K=V,…: instead of the suite, per workload: tuned and tuned with K=V,… alternately, --repeat times (docs/bench/ab.md)\n\
+                     --report-from FILE: no runs; the report from FILE (target/bench-partial.json of a stopped suite)"
+                );
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other} (see --help)"),
@@ -152,7 +182,8 @@ fn script(b: &Bench, job: &Config, pipeline: &str) -> String {
 }
 
 /// What one run measured.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
 struct Measured {
     /// Median source records/s over the spans.
     throughput: f64,
@@ -164,10 +195,16 @@ struct Measured {
     checkpoints_completed: usize,
     checkpoints_failed: u64,
     load_avg: Option<f64>,
+    /// The job's `numRestarts` at the end of the measurement (a restart idles the job for
+    /// the restart strategy's delay and replays from the last checkpoint).
+    restarts: Option<f64>,
+    /// The job's failures (`/jobs/:id/exceptions`): exception class, failing task and the
+    /// first line of the stack trace, newest first (at most 3).
+    exceptions: Vec<String>,
     error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct RunResult {
     workload: String,
     variant: String,
@@ -182,6 +219,8 @@ struct Harness {
     dist: FlinkDist,
     java: Java,
     current: Option<(Config, LocalCluster, FlinkClient)>,
+    /// The current cluster has run no job yet (its first job runs slowly: see `run`).
+    fresh: bool,
     results: Vec<RunResult>,
     started: Instant,
 }
@@ -215,6 +254,7 @@ impl Harness {
         let up = cluster.up(&self.dist, &self.java, &opts).await?;
         let client = FlinkClient::new(up.rest_url.parse()?)?;
         self.current = Some((want, cluster, client.clone()));
+        self.fresh = true;
         Ok(client)
     }
 
@@ -231,24 +271,47 @@ impl Harness {
         let (cluster_cfg, job_cfg) = split(config);
         let memory = b.workload.cluster.taskmanager_memory.clone();
         let m = match self.cluster(&cluster_cfg, &memory).await {
-            Ok(client) => match self.measure(&client, b, variant, &job_cfg).await {
-                Ok(m) => m,
-                Err(e) => Measured { error: Some(format!("{e:#}")), ..Measured::default() },
-            },
+            Ok(client) => {
+                // The first job on a new TaskManager often ran slower than the jobs after it
+                // (cold JVM: JIT, heap): in 4 of the 6 cluster starts of docs/bench/ablation.md
+                // and ab-*.md at 0.2–0.6× of the next run (in 2 faster). Only some variants
+                // start a cluster, so that job is run once first and kept only as a `cold:`
+                // run, outside every ratio.
+                if std::mem::take(&mut self.fresh) {
+                    let cold = self.measure(&client, b, variant, &job_cfg).await.unwrap_or_else(|e| Measured { error: Some(format!("{e:#}")), ..Measured::default() });
+                    self.log(b, &format!("cold: {variant}"), &cold);
+                    self.results.push(RunResult { workload: b.name.clone(), variant: format!("cold: {variant}"), config: config.clone(), measured: cold });
+                }
+                match self.measure(&client, b, variant, &job_cfg).await {
+                    Ok(m) => m,
+                    Err(e) => Measured { error: Some(format!("{e:#}")), ..Measured::default() },
+                }
+            }
             Err(e) => Measured { error: Some(format!("cluster did not start: {e:#}")), ..Measured::default() },
         };
+        self.log(b, variant, &m);
+        self.results.push(RunResult { workload: b.name.clone(), variant: variant.to_string(), config: config.clone(), measured: m.clone() });
+        // what ran so far, in case the suite is stopped before it writes its report
+        let partial = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-partial.json"));
+        if let Ok(text) = serde_json::to_string_pretty(&self.results) {
+            let _ = std::fs::write(partial, text);
+        }
+        m
+    }
+
+    fn log(&self, b: &Bench, variant: &str, m: &Measured) {
         eprintln!(
-            "[{:>5.0}s] {:<10} {:<28} {:>10.0} rec/s  cpu {:>4}  ckpt {:>6}  {}",
+            "[{:>5.0}s] {:<10} {:<28} {:>10.0} rec/s  cpu {:>4}  ckpt {:>6}  restarts {:>3}  {}{}",
             self.started.elapsed().as_secs_f64(),
             b.name,
             variant,
             m.throughput,
             m.cpu_cores.map(|c| format!("{c:.2}")).unwrap_or_else(|| "-".into()),
             m.checkpoint_ms.map(|c| format!("{c:.0}ms")).unwrap_or_else(|| "-".into()),
-            m.error.as_deref().unwrap_or("")
+            m.restarts.map(|r| format!("{r:.0}")).unwrap_or_else(|| "-".into()),
+            m.error.as_deref().unwrap_or(""),
+            m.exceptions.first().map(|e| format!(" [{e}]")).unwrap_or_default()
         );
-        self.results.push(RunResult { workload: b.name.clone(), variant: variant.to_string(), config: config.clone(), measured: m.clone() });
-        m
     }
 
     async fn measure(&self, client: &FlinkClient, b: &Bench, variant: &str, job_cfg: &Config) -> Result<Measured> {
@@ -258,11 +321,27 @@ impl Harness {
             .await
             .map_err(|e| anyhow!("submit: {e}"))?;
         let result = self.observe(client, &job).await;
+        let restarts = client.job_metrics(&job, &["numRestarts"]).await.ok().and_then(|m| m.first().and_then(|m| m.as_f64()));
+        let exceptions: Vec<String> = match client.job_exceptions(&job).await {
+            Ok(x) => x
+                .exception_history
+                .entries
+                .iter()
+                .take(3)
+                .map(|e| format!("{} in {}: {}", e.exception_name, e.task_name.as_deref().unwrap_or("-"), e.stacktrace.lines().next().unwrap_or_default()))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
         let _ = client.cancel(&job).await;
         let _ = client.wait_until_terminal(&job, Duration::from_secs(60)).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let mut m = result?;
+        let mut m = match result {
+            Ok(m) => m,
+            Err(e) => Measured { error: Some(format!("{e:#}")), ..Measured::default() },
+        };
         m.load_avg = load_avg;
+        m.restarts = restarts;
+        m.exceptions = exceptions;
         Ok(m)
     }
 
@@ -358,6 +437,8 @@ impl Harness {
             checkpoints_completed: window.len(),
             checkpoints_failed: cps.counts.failed,
             load_avg: None,
+            restarts: None,
+            exceptions: Vec::new(),
             error: None,
         })
     }
@@ -413,11 +494,44 @@ fn memory_knob(w: &Workload, best: &Config) -> Option<Config> {
 async fn main() -> Result<()> {
     let args = args()?;
     let benches = workloads(&args.only)?;
+    if let Some(file) = &args.report_from {
+        // The report of a suite that was stopped before its end: the runs it finished.
+        let runs: Vec<RunResult> = serde_json::from_str(&std::fs::read_to_string(file)?)?;
+        let meta = report::Meta {
+            flink_version: args.flink_version.clone(),
+            quick: args.quick,
+            warmup_s: args.warmup.as_secs(),
+            measure_s: args.measure.as_secs(),
+            elapsed_s: 0,
+            cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+            command: format!("{} (stopped; report from {})", std::env::var("BENCH_COMMAND").unwrap_or_else(|_| "bench/run.sh".into()), file.display()),
+        };
+        let rows = report::rows(&benches.iter().map(|b| b.name.clone()).collect::<Vec<_>>(), &runs);
+        std::fs::create_dir_all(&args.out)?;
+        std::fs::write(args.out.join("tuning.json"), serde_json::to_string_pretty(&serde_json::json!({"meta": meta, "rows": rows, "runs": runs}))? + "\n")?;
+        std::fs::write(args.out.join("tuning.md"), report::markdown(&meta, &rows, &runs))?;
+        chart::draw(&args.out.join("tuning.png"), &rows, &meta)?;
+        println!("{}", report::table(&rows));
+        return Ok(());
+    }
     let home = Home::resolve(None).map_err(|e| anyhow!("{e}"))?;
     let dist = FlinkDist::resolve(&home, None, Some(&args.flink_version)).map_err(|e| anyhow!("Flink {}: {e} (install it with `flinkops flink install {}`)", args.flink_version, args.flink_version))?;
     let java = Java::find().map_err(|e| anyhow!("{e}"))?;
     let version = dist.version.clone();
-    let mut h = Harness { args: args.clone(), home, dist, java, current: None, results: Vec::new(), started: Instant::now() };
+    let mut h = Harness { args: args.clone(), home, dist, java, current: None, fresh: false, results: Vec::new(), started: Instant::now() };
+    if args.ablate || args.ab.is_some() {
+        let file = if args.ablate { "ablation" } else { "ab" };
+        let outcome = if args.ablate { ablate(&mut h, &benches, &version).await } else { ab(&mut h, &benches, &version).await };
+        h.down();
+        outcome?;
+        std::fs::create_dir_all(&args.out)?;
+        let elapsed = h.started.elapsed().as_secs();
+        let command = std::env::var("BENCH_COMMAND").unwrap_or_else(|_| "bench/run.sh --ablate".into());
+        std::fs::write(args.out.join(format!("{file}.json")), serde_json::to_string_pretty(&serde_json::json!({"command": command, "elapsed_s": elapsed, "runs": h.results}))? + "\n")?;
+        std::fs::write(args.out.join(format!("{file}.md")), report::ablation_markdown(&command, &version, &args, elapsed, &h.results))?;
+        println!("wrote {}/{file}.{{md,json}} in {elapsed} s", args.out.display());
+        return Ok(());
+    }
     let outcome = run_all(&mut h, &benches, &version).await;
     h.down();
     outcome?;
@@ -485,6 +599,90 @@ async fn run_all(h: &mut Harness, benches: &[Bench], version: &str) -> Result<()
     with_memory.sort_by_key(|(_, c, _)| split(c).0);
     for (b, c, _) in with_memory {
         h.run(b, "grid +managed-memory", &c).await;
+    }
+    // Repeats: the defaults and the tuned config again, later (the load on this shared machine
+    // drifts over minutes; one run per variant compared one moment with another). The table
+    // shows each variant's median.
+    for _ in 1..h.args.repeat {
+        for b in benches {
+            h.run(b, "defaults", &Config::new()).await;
+        }
+        for (b, c) in &tuned {
+            h.run(b, "tuned", c).await;
+        }
+    }
+    Ok(())
+}
+
+/// The tuned overlay's keys in groups that only act together (restart strategy, mini-batch,
+/// network bounds, RocksDB options), without the keys every variant has anyway: the
+/// TaskManager size and slots the harness sets, the workload's requirements, and values equal
+/// to Flink's defaults.
+fn key_groups(b: &Bench, tuned: &Config, version: &str) -> Vec<(String, Config)> {
+    let cat = flinkops_config::catalog::Catalog::for_version(version).ok();
+    let req = requirements(&b.workload);
+    let mut groups: BTreeMap<String, Config> = BTreeMap::new();
+    for (k, v) in tuned {
+        if k == "taskmanager.memory.process.size" || (k == "taskmanager.numberOfTaskSlots" && *v == SLOTS.to_string()) || req.contains_key(k) {
+            continue;
+        }
+        if cat.and_then(|c| c.get(k)).and_then(|o| o.default.as_deref()) == Some(v.as_str()) {
+            continue;
+        }
+        let g = if k.starts_with("restart-strategy") {
+            "restart-strategy".to_string()
+        } else if k.starts_with("table.exec.mini-batch.") {
+            "mini-batch".to_string()
+        } else if k.starts_with("taskmanager.memory.network.") {
+            "network-memory".to_string()
+        } else if k.starts_with("state.backend.rocksdb.") {
+            "rocksdb-options".to_string()
+        } else {
+            k.clone()
+        };
+        groups.entry(g).or_default().insert(k.clone(), v.clone());
+    }
+    groups.into_iter().collect()
+}
+
+/// Ablation: which of the tuned keys makes the difference against Flink's defaults.
+async fn ablate(h: &mut Harness, benches: &[Bench], version: &str) -> Result<()> {
+    for b in benches {
+        let tuned = flinkops_tune::recommend(&b.workload, Profile::for_workload(&b.workload), version)?.config;
+        let groups = key_groups(b, &tuned, version);
+        let mut plan: Vec<(String, Config)> = vec![("defaults".into(), Config::new()), ("tuned".into(), tuned.clone())];
+        for (g, keys) in &groups {
+            plan.push((format!("defaults + {g}"), keys.clone()));
+            let mut minus = tuned.clone();
+            for k in keys.keys() {
+                minus.remove(k);
+            }
+            plan.push((format!("tuned - {g}"), minus));
+        }
+        // fewer cluster restarts: the same cluster keys run one after another
+        plan.sort_by_key(|(_, c)| split(c).0);
+        for _ in 0..h.args.repeat {
+            for (name, c) in &plan {
+                h.run(b, name, c).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A/B: the tuned overlay against the same with `--ab`'s keys, alternately (load drifts: runs
+/// next to each other see about the same machine).
+async fn ab(h: &mut Harness, benches: &[Bench], version: &str) -> Result<()> {
+    let extra = h.args.ab.clone().unwrap_or_default();
+    let label = extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+    for b in benches {
+        let tuned = flinkops_tune::recommend(&b.workload, Profile::for_workload(&b.workload), version)?.config;
+        let mut other = tuned.clone();
+        other.extend(extra.clone());
+        for _ in 0..h.args.repeat {
+            h.run(b, "tuned", &tuned).await;
+            h.run(b, &format!("tuned + {label}"), &other).await;
+        }
     }
     Ok(())
 }

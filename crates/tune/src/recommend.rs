@@ -107,11 +107,11 @@ pub fn duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms == 0 {
         "0 ms".into()
-    } else if ms % 3_600_000 == 0 {
+    } else if ms.is_multiple_of(3_600_000) {
         format!("{} h", ms / 3_600_000)
-    } else if ms % 60_000 == 0 {
+    } else if ms.is_multiple_of(60_000) {
         format!("{} min", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{ms} ms")
@@ -120,11 +120,11 @@ pub fn duration(d: Duration) -> String {
 
 /// Flink's memory notation, in the largest exact unit.
 pub fn size(bytes: u64) -> String {
-    if bytes > 0 && bytes % GB == 0 {
+    if bytes > 0 && bytes.is_multiple_of(GB) {
         format!("{} gb", bytes / GB)
-    } else if bytes > 0 && bytes % MB == 0 {
+    } else if bytes > 0 && bytes.is_multiple_of(MB) {
         format!("{} mb", bytes / MB)
-    } else if bytes > 0 && bytes % KB == 0 {
+    } else if bytes > 0 && bytes.is_multiple_of(KB) {
         format!("{} kb", bytes / KB)
     } else {
         format!("{bytes} b")
@@ -191,34 +191,30 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
         "every core has a pipeline to run; no core runs two pipelines that compete for it",
     );
     let total_slots = r.slots.saturating_mul(w.cluster.taskmanagers).max(1);
-    // With slot sharing a slot runs one subtask of every stage of the pipeline. A keyed
-    // exchange (every keyed operator: aggregations, joins, windows, dedup, top-N) splits a
-    // streaming job into two busy stages running at once — the sources with their chained
-    // operators, and the keyed operator — so each slot holds two busy threads. Batch stages
-    // run one after another.
-    let two_stages = streaming && stateful;
-    let parallelism = if two_stages { (total_slots / 2).max(1) } else { total_slots };
-    if two_stages {
-        b.set(
-            &["parallelism.default"],
-            parallelism.to_string(),
-            format!("{} TaskManager(s) × {} slots, a keyed (stateful) operator", w.cluster.taskmanagers, r.slots),
-            "a keyed exchange makes two stages that run at once (sources with their chained operators, the keyed operator), and a slot runs a subtask of each: half the slots' parallelism keeps one busy thread per core; more would time-share the cores and multiply the exchange's channels",
-            "every core runs one busy subtask; the free slots take a rescale (`flinkops autoscaler explain`)",
-        );
-    } else {
-        b.set(
-            &["parallelism.default"],
-            parallelism.to_string(),
-            format!("{} TaskManager(s) × {} slots", w.cluster.taskmanagers, r.slots),
-            if streaming {
-                "no keyed exchange: sources and every operator chain into one task, one busy thread per slot; use every slot"
-            } else {
-                "batch stages run one after another, each with every slot"
-            },
-            "every core processes records",
-        );
-    }
+    // Every slot, also behind a keyed exchange. With slot sharing a slot runs one subtask of
+    // every stage, so a keyed job at parallelism = slots has two busy threads per core (the
+    // sources with their chained operators, and the keyed operator). That is not a loss: the
+    // two stages rarely cost the same, and at half the slots each stage is capped at one core
+    // per two slots while the cheaper stage's core idles; at every slot the OS gives each core
+    // to whichever stage has work. Measured here (docs/bench/ab-parallelism.md: 2 cores, 2
+    // slots, the tuned config at p = 1 and p = 2 alternately, twice, at load averages of 7–20):
+    // p = 2 ran 1.63× and 1.25× on the tumbling window, 2.60× and 1.18× on top-N, 0.94× and
+    // 0.99× on the hopping window, 0.80× and 0.87× on the 1,000,000-key aggregation.
+    let parallelism = total_slots;
+    let keyed = streaming && stateful;
+    b.set(
+        &["parallelism.default"],
+        parallelism.to_string(),
+        format!("{} TaskManager(s) × {} slots{}", w.cluster.taskmanagers, r.slots, if keyed { ", a keyed (stateful) operator" } else { "" }),
+        if keyed {
+            "a keyed exchange makes two stages that run at once (sources with their chained operators, the keyed operator), and they rarely cost the same: at half the slots each stage gets at most one core per two slots and the cheaper stage's core idles; at every slot each core has a subtask of both stages and the OS scheduler gives it to whichever has work"
+        } else if streaming {
+            "no keyed exchange: sources and every operator chain into one task, one busy thread per slot; use every slot"
+        } else {
+            "batch stages run one after another, each with every slot"
+        },
+        if keyed { "all cores busy whichever stage is the bottleneck" } else { "every core processes records" },
+    );
     if let Some(rps) = w.records_per_second {
         b.note(format!(
             "{rps} records/s over parallelism {parallelism} is {} records/s per subtask; run `flinkops autoscaler explain` on the running job to size each vertex from its measured rate",
@@ -406,17 +402,17 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
             ),
             Goal::Throughput => b.note("buffer debloating left off: with a throughput goal, full buffers per channel absorb bursts"),
         }
-        if goal == Goal::Latency {
-            if let Some(t) = r.latency_target {
-                let target = (t / 2).clamp(Duration::from_millis(50), Duration::from_secs(1));
-                b.set(
-                    &["taskmanager.network.memory.buffer-debloat.target"],
-                    duration(target),
-                    format!("workload.latency_target = {}", w.latency_target.as_deref().unwrap_or_default()),
-                    "in-flight data per channel is sized to be consumed within this time; half the latency target (50 ms – 1 s)",
-                    "queueing delay bounded by the target",
-                );
-            }
+        if goal == Goal::Latency
+            && let Some(t) = r.latency_target
+        {
+            let target = (t / 2).clamp(Duration::from_millis(50), Duration::from_secs(1));
+            b.set(
+                &["taskmanager.network.memory.buffer-debloat.target"],
+                duration(target),
+                format!("workload.latency_target = {}", w.latency_target.as_deref().unwrap_or_default()),
+                "in-flight data per channel is sized to be consumed within this time; half the latency target (50 ms – 1 s)",
+                "queueing delay bounded by the target",
+            );
         }
         let timeout = match (goal, r.latency_target) {
             (Goal::Latency, Some(t)) => Some(((t / 20).clamp(Duration::from_millis(1), Duration::from_millis(50)), format!("workload.latency_target = {}", w.latency_target.as_deref().unwrap_or_default()))),
@@ -559,13 +555,15 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
 
     // ── the memory model must hold ───────────────────────────────────────────────────────
     let tm = fit_managed(&mut b)?;
-    if backend == Backend::HashMap && stateful && streaming {
-        if let Some((s, _)) = &state {
-            let per_tm = s / u64::from(w.cluster.taskmanagers);
-            if per_tm.saturating_mul(HEAP_STATE_OVERHEAD) > tm.task_heap {
-                b.remove("state.backend.type");
-                return Err(TuneError::Memory(format!("{} of heap state per TaskManager does not fit a {} task heap", approx(per_tm), approx(tm.task_heap))));
-            }
+    if backend == Backend::HashMap
+        && stateful
+        && streaming
+        && let Some((s, _)) = &state
+    {
+        let per_tm = s / u64::from(w.cluster.taskmanagers);
+        if per_tm.saturating_mul(HEAP_STATE_OVERHEAD) > tm.task_heap {
+            b.remove("state.backend.type");
+            return Err(TuneError::Memory(format!("{} of heap state per TaskManager does not fit a {} task heap", approx(per_tm), approx(tm.task_heap))));
         }
     }
     Ok(Recommendation {

@@ -23,7 +23,8 @@ const WORKLOADS: [&[&str]; 5] = [
 ];
 
 fn lint_findings(file: &std::path::Path, version: &str) -> Vec<Value> {
-    let out = flinkops().args(["config", "lint", file.to_str().unwrap(), "--flink-version", version, "-o", "json"]).output().unwrap();
+    let path = file.to_str().expect("temp path is UTF-8");
+    let out = flinkops().args(["config", "lint", path, "--flink-version", version, "-o", "json"]).output().expect("flinkops runs");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("lint output not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     assert!(out.status.success(), "lint of {} failed: {v:#}", file.display());
     v.as_array().cloned().unwrap_or_default()
