@@ -168,18 +168,35 @@ async fn env_views(shared: &Shared) -> Vec<EnvView> {
     out
 }
 
+/// What the store says about every job, in three queries whatever the fleet size (the status
+/// view and the dashboard's fleet page both start from it).
+pub struct JobFacts {
+    /// Observed rows by job key.
+    pub observed: BTreeMap<String, flinkops_control::store::ObservedJob>,
+    /// The kind of each job's pending exclusive intent.
+    pub pending: BTreeMap<String, String>,
+    /// Names of each job's firing alerts.
+    pub firing: BTreeMap<String, Vec<String>>,
+}
+
+impl JobFacts {
+    pub async fn load<S: flinkops_control::store::Store>(store: &S) -> flinkops_control::Result<JobFacts> {
+        let observed = store.all_observed().await?.into_iter().map(|o| (o.job.clone(), o)).collect();
+        let pending = store.pending_intents(None).await?.into_iter().filter(|i| i.kind.is_exclusive()).map(|i| (i.job, i.kind.to_string())).collect();
+        let mut firing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for a in store.all_alerts().await? {
+            if a.status == AlertStatus::Firing {
+                firing.entry(a.job).or_default().push(a.rule);
+            }
+        }
+        Ok(JobFacts { observed, pending, firing })
+    }
+}
+
 /// The status of every job, from the store (a fixed number of queries, whatever the fleet size).
 pub async fn job_views(shared: &Shared) -> Result<Vec<JobView>> {
     let platform = shared.platform.read().await.clone();
-    let observed: BTreeMap<String, _> = shared.store.all_observed().await?.into_iter().map(|o| (o.job.clone(), o)).collect();
-    let pending: BTreeMap<String, String> =
-        shared.store.pending_intents(None).await?.into_iter().filter(|i| i.kind.is_exclusive()).map(|i| (i.job.clone(), i.kind.to_string())).collect();
-    let mut firing: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for a in shared.store.all_alerts().await? {
-        if a.status == AlertStatus::Firing {
-            firing.entry(a.job.clone()).or_default().push(a.rule.clone());
-        }
-    }
+    let JobFacts { observed, pending, mut firing } = JobFacts::load(&shared.store).await?;
     let runtimes = shared.jobs.read().await.clone();
     let mut out = Vec::with_capacity(platform.jobs.len());
     for j in &platform.jobs {

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use flinkops_autoscale::model::{Edge, JobGraph, MetricSample, Settings, Vertex, VertexSample};
 use flinkops_autoscale::{Decision, State, Status};
-use flinkops_control::store::{IntentKind, IntentState, NewIntent, ScalingRecord, Store, now_ms};
+use flinkops_control::store::{IntentKind, IntentState, NewIntent, ScalingRecord, SpecVersion, Store, now_ms};
 use flinkops_rest::{Aggregation, ExecutionState, FlinkClient, JobDetails, JobId, JobState, VertexId, VertexResourceRequirements};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -252,7 +252,8 @@ pub fn recently_rescaled(shared: &Shared, key: &str, now: i64) -> bool {
 }
 
 /// One autoscaler step of a running job. Returns whether it rescaled.
-pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_job_id: &str, meta: &mut Meta) -> Result<bool> {
+/// `versions`: the job's stored spec versions, as the reconcile step read them.
+pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_job_id: &str, versions: &[SpecVersion], meta: &mut Meta) -> Result<bool> {
     let Some(settings) = &mj.autoscaler else {
         return Ok(false);
     };
@@ -323,7 +324,7 @@ pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_
     }
 
     // The rates the deployed SQL declares for its datagen sources.
-    let declared = declared_rates(shared, mj, &job.name).await;
+    let declared = declared_rates(versions, &job.name);
     let sample = sample(client, &id, &graph, &declared, now).await?;
 
     let (decision, next, samples_len) = {
@@ -421,11 +422,10 @@ pub async fn parallelism_overrides(shared: &Shared, mj: &ManagedJob) -> Result<O
 }
 
 /// The deployed version's declared datagen rates (SQL jobs; nothing for jars).
-async fn declared_rates(shared: &Shared, mj: &ManagedJob, flink_job_name: &str) -> BTreeMap<String, f64> {
-    let hash = flinkops_control::lifecycle::plan::parse_flink_job_name(flink_job_name).map(|(_, h)| h.to_string());
-    let versions = shared.store.spec_versions(&mj.key).await.unwrap_or_default();
-    let spec = versions.iter().rev().find(|v| flinkops_control::lifecycle::plan::same_spec(hash.as_deref(), &v.spec_hash)).map(|v| v.spec.clone());
-    match spec.as_deref().map(RuntimeSpec::from_json) {
+fn declared_rates(versions: &[SpecVersion], flink_job_name: &str) -> BTreeMap<String, f64> {
+    let hash = flinkops_control::lifecycle::plan::parse_flink_job_name(flink_job_name).map(|(_, h)| h);
+    let spec = versions.iter().rev().find(|v| flinkops_control::lifecycle::plan::same_spec(hash, &v.spec_hash));
+    match spec.map(|v| RuntimeSpec::from_json(&v.spec)) {
         Some(Ok(RuntimeSpec { program: Program::Sql { script }, .. })) => declared_datagen_rates(&script),
         _ => BTreeMap::new(),
     }

@@ -154,23 +154,10 @@ async fn screenshot(c: &Client, name: &str) {
     c.set_window_size(1440, 900).await.expect("resize");
 }
 
+/// serve's test spec at parallelism 2, with a deprecated key for the lint finding.
 fn spec(platform: &str) -> String {
-    format!(
-        "platform: {platform}\n\
-         environments:\n\
-         \x20 dev:\n\
-         \x20   target: local\n\
-         \x20   flinkVersion: \"2.3\"\n\
-         \x20   taskManager: {{replicas: 1, memory: 1728m, slots: 4}}\n\
-         \x20   parallelism: 2\n\
-         \x20   stateBackend: hashmap\n\
-         \x20   checkpointing: {{interval: 2s, mode: exactly-once}}\n\
-         jobs:\n\
-         \x20 counter:\n\
-         \x20   sql: counter.sql\n\
-         \x20   flinkConfiguration:\n\
-         \x20     state.backend: hashmap\n"
-    )
+    crate::serve::spec_yaml(platform, "    flinkConfiguration:\n      state.backend: hashmap\n")
+        .replace("    parallelism: 1\n", "    parallelism: 2\n")
 }
 
 const SQL: &str = "CREATE TABLE src (k INT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '500', 'fields.k.min' = '1', 'fields.k.max' = '50');\n\

@@ -209,7 +209,7 @@ fn counting(rate: u32, extra: &str) -> String {
     )
 }
 
-fn spec_yaml(platform: &str, job_extra: &str) -> String {
+pub fn spec_yaml(platform: &str, job_extra: &str) -> String {
     format!(
         "platform: {platform}\n\
          environments:\n\

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use flinkops_control::store::{AlertStatus, Store};
+use flinkops_control::store::Store;
 use serde::{Deserialize, Serialize};
 
 use super::sampler::Samples;
@@ -113,24 +113,11 @@ pub async fn fleet_from_store<S: Store>(
     samples: &Samples,
     now: i64,
 ) -> flinkops_control::Result<Fleet> {
-    let mut observed: BTreeMap<String, _> = store
-        .all_observed()
-        .await?
-        .into_iter()
-        .map(|o| (o.job.clone(), o))
-        .collect();
-    let mut pending: BTreeMap<String, String> = BTreeMap::new();
-    for i in store.pending_intents(None).await? {
-        if i.kind.is_exclusive() {
-            pending.insert(i.job.clone(), i.kind.to_string());
-        }
-    }
-    let mut firing: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for a in store.all_alerts().await? {
-        if a.status == AlertStatus::Firing {
-            firing.entry(a.job).or_default().push(a.rule);
-        }
-    }
+    let crate::api::JobFacts {
+        mut observed,
+        mut pending,
+        mut firing,
+    } = crate::api::JobFacts::load(store).await?;
     let mut per_env: BTreeMap<&str, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(jobs.len());
     for j in jobs {
@@ -207,7 +194,7 @@ pub async fn fleet_from_store<S: Store>(
 
 #[cfg(test)]
 mod tests {
-    use flinkops_control::store::{AlertState, IntentKind, NewIntent, ObservedJob, SqlStore};
+    use flinkops_control::store::{AlertState, AlertStatus, IntentKind, NewIntent, ObservedJob, SqlStore};
 
     use super::*;
     use crate::dashboard::sampler::JobSample;
