@@ -88,11 +88,43 @@ pub struct ClusterState {
     pub flink_home: PathBuf,
     pub rest_port: u16,
     pub rpc_port: u16,
+    /// The TaskManagers the cluster was started with (its base).
     pub taskmanagers: u32,
     pub slots: u32,
+    /// The TaskManagers that run now, by index, when it differs from `1..=taskmanagers`: serve's
+    /// autoscaler adds TaskManagers when slots run short ([`LocalCluster::add_taskmanagers`]) and
+    /// stops idle ones beyond the base ([`LocalCluster::remove_taskmanager`]). Empty: the base.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taskmanager_indices: Vec<u32>,
     /// The effective Flink configuration written to the conf dir.
     pub config: BTreeMap<String, String>,
     pub started_at_ms: u64,
+}
+
+impl ClusterState {
+    /// The TaskManagers that should run now.
+    pub fn taskmanager_roles(&self) -> Vec<Role> {
+        if self.taskmanager_indices.is_empty() {
+            (1..=self.taskmanagers).map(Role::TaskManager).collect()
+        } else {
+            self.taskmanager_indices.iter().copied().map(Role::TaskManager).collect()
+        }
+    }
+
+    /// Every process that should run now: the JobManager, then the TaskManagers.
+    pub fn roles(&self) -> Vec<Role> {
+        std::iter::once(Role::JobManager).chain(self.taskmanager_roles()).collect()
+    }
+}
+
+/// The `taskmanager.resource-id` prefix of a TaskManager of a cluster flinkops started: its id in
+/// Flink's REST API (`/taskmanagers`) is this, then the start time in ms (unique per start, so a
+/// restarted process never poses as the one before it).
+pub fn resource_id_prefix(role: Role) -> Option<String> {
+    match role {
+        Role::JobManager => None,
+        Role::TaskManager(i) => Some(format!("flinkops-taskmanager-{i}-")),
+    }
 }
 
 /// One process of the cluster.
@@ -205,10 +237,7 @@ impl LocalCluster {
     /// The processes the recorded state expects, with what is running now.
     pub fn processes(&self) -> Vec<ProcessStatus> {
         let Some(state) = self.state() else { return Vec::new() };
-        std::iter::once(Role::JobManager)
-            .chain((1..=state.taskmanagers).map(Role::TaskManager))
-            .map(|r| self.process_status(r))
-            .collect()
+        state.roles().into_iter().map(|r| self.process_status(r)).collect()
     }
 
     /// Whether one process runs (pid file present, process alive and really ours).
@@ -263,7 +292,7 @@ impl LocalCluster {
     }
 
     async fn start_and_wait(&self, dist: &FlinkDist, java: &Java, state: &ClusterState, timeout: Duration) -> Result<flinkops_rest::ClusterOverview> {
-        let roles: Vec<Role> = std::iter::once(Role::JobManager).chain((1..=state.taskmanagers).map(Role::TaskManager)).collect();
+        let roles = state.roles();
         // Validate both memory models before starting anything: a rejected config starts nothing.
         for role in [Role::JobManager, Role::TaskManager(1)] {
             memory_params(dist, &state.config, role)?;
@@ -324,6 +353,7 @@ impl LocalCluster {
             rpc_port,
             taskmanagers: opts.taskmanagers,
             slots: opts.slots,
+            taskmanager_indices: Vec::new(),
             config,
             started_at_ms: now_ms(),
         };
@@ -361,6 +391,9 @@ impl LocalCluster {
         for (k, v) in &dynamic {
             cmd.arg("-D").arg(format!("{k}={v}"));
         }
+        if let Some(prefix) = resource_id_prefix(role) {
+            cmd.arg("-D").arg(format!("taskmanager.resource-id={prefix}{}", now_ms()));
+        }
         cmd.env("FLINK_PLUGINS_DIR", dist.plugins_dir())
             .env("FLINK_CONF_DIR", self.conf_dir())
             .env("FLINK_LIB_DIR", dist.lib_dir())
@@ -377,6 +410,46 @@ impl LocalCluster {
         std::fs::write(&pid_path, pid.to_string()).map_err(Error::io("writing", &pid_path))?;
         tracing::info!(%role, pid, "started");
         Ok(pid)
+    }
+
+    /// Starts `n` more TaskManagers (indices after the highest in use), recording them in the
+    /// cluster's state first, so that supervision keeps them up (and a crash after the record
+    /// starts them at the next supervision pass). Does not wait for them to register.
+    pub fn add_taskmanagers(&self, dist: &FlinkDist, java: &Java, n: u32) -> Result<Vec<Role>> {
+        let mut state = self.state().ok_or_else(|| Error::NotRunning { name: self.name.clone() })?;
+        let mut indices: Vec<u32> = state.taskmanager_roles().into_iter().filter_map(|r| if let Role::TaskManager(i) = r { Some(i) } else { None }).collect();
+        let mut added = Vec::new();
+        for _ in 0..n {
+            let next = indices.iter().max().copied().unwrap_or(0) + 1;
+            indices.push(next);
+            added.push(Role::TaskManager(next));
+        }
+        state.taskmanager_indices = indices;
+        self.save_state(&state)?;
+        for role in &added {
+            self.start_process(dist, java, *role)?;
+        }
+        Ok(added)
+    }
+
+    /// Stops a TaskManager and removes it from the cluster's state (supervision no longer starts
+    /// it). Refuses to go below the cluster's base number of TaskManagers.
+    pub fn remove_taskmanager(&self, role: Role, grace: Duration) -> Result<()> {
+        let mut state = self.state().ok_or_else(|| Error::NotRunning { name: self.name.clone() })?;
+        let mut roles = state.taskmanager_roles();
+        if !matches!(role, Role::TaskManager(_)) || !roles.contains(&role) {
+            return Err(Error::Other(format!("{role} is not a TaskManager of cluster {}", self.name)));
+        }
+        if roles.len() as u32 <= state.taskmanagers {
+            return Err(Error::Other(format!("cluster {} runs its base of {} TaskManager(s); none is removed", self.name, state.taskmanagers)));
+        }
+        roles.retain(|r| *r != role);
+        // The record first: a crash after it leaves a process supervision no longer restarts,
+        // which `stop_all` still stops (it goes by pid files).
+        state.taskmanager_indices = roles.into_iter().filter_map(|r| if let Role::TaskManager(i) = r { Some(i) } else { None }).collect();
+        self.save_state(&state)?;
+        self.stop_process(role, grace);
+        Ok(())
     }
 
     /// Stops one process: SIGTERM, then SIGKILL after `grace`. Removes its pid file.
@@ -577,6 +650,46 @@ mod tests {
         assert_eq!(c1["state.checkpoints.dir"], "file:///c/checkpoints");
         assert_eq!(c1["jobmanager.scheduler"], "adaptive");
         assert_eq!(c1["rest.bind-address"], "127.0.0.1");
+    }
+
+    fn state(dir: &Path, taskmanagers: u32) -> ClusterState {
+        ClusterState {
+            name: "c".into(),
+            flink_version: "2.3.0".into(),
+            flink_home: dir.join("flink"),
+            rest_port: 1,
+            rpc_port: 2,
+            taskmanagers,
+            slots: 2,
+            taskmanager_indices: Vec::new(),
+            config: BTreeMap::new(),
+            started_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn the_running_taskmanagers_are_the_base_until_the_autoscaler_changes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = LocalCluster { name: "c".into(), dir: dir.path().to_path_buf() };
+        let mut s = state(dir.path(), 2);
+        assert_eq!(s.roles(), vec![Role::JobManager, Role::TaskManager(1), Role::TaskManager(2)]);
+        // A cluster.json written before the field existed reads as the base.
+        let mut old = serde_json::to_value(&s).unwrap();
+        old.as_object_mut().unwrap().remove("taskmanager_indices");
+        assert_eq!(serde_json::from_value::<ClusterState>(old).unwrap(), s);
+        // Removing below the base is refused, and so is a TaskManager the cluster does not run.
+        cluster.save_state(&s).unwrap();
+        assert!(cluster.remove_taskmanager(Role::TaskManager(2), Duration::from_millis(1)).unwrap_err().to_string().contains("base of 2"));
+        s.taskmanager_indices = vec![1, 2, 3];
+        cluster.save_state(&s).unwrap();
+        assert!(cluster.remove_taskmanager(Role::TaskManager(7), Duration::from_millis(1)).is_err());
+        assert!(cluster.remove_taskmanager(Role::JobManager, Duration::from_millis(1)).is_err());
+        // Any TaskManager beyond the base count can go, the first one too.
+        cluster.remove_taskmanager(Role::TaskManager(1), Duration::from_millis(1)).unwrap();
+        assert_eq!(cluster.state().unwrap().taskmanager_roles(), vec![Role::TaskManager(2), Role::TaskManager(3)]);
+        assert!(cluster.remove_taskmanager(Role::TaskManager(3), Duration::from_millis(1)).is_err(), "back at the base of 2");
+        assert_eq!(resource_id_prefix(Role::TaskManager(3)).as_deref(), Some("flinkops-taskmanager-3-"));
+        assert_eq!(resource_id_prefix(Role::JobManager), None);
     }
 
     #[test]

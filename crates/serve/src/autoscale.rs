@@ -25,6 +25,7 @@ use flinkops_rest::{Aggregation, ExecutionState, FlinkClient, JobDetails, JobId,
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::env::EnvRuntime;
 use crate::model::{ManagedJob, Program, RuntimeSpec};
 use crate::reconcile::Meta;
 use crate::state::Shared;
@@ -253,7 +254,7 @@ pub fn recently_rescaled(shared: &Shared, key: &str, now: i64) -> bool {
 
 /// One autoscaler step of a running job. Returns whether it rescaled.
 /// `versions`: the job's stored spec versions, as the reconcile step read them.
-pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_job_id: &str, versions: &[SpecVersion], meta: &mut Meta) -> Result<bool> {
+pub async fn step(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, client: &FlinkClient, flink_job_id: &str, versions: &[SpecVersion], meta: &mut Meta) -> Result<bool> {
     let Some(settings) = &mj.autoscaler else {
         return Ok(false);
     };
@@ -293,11 +294,14 @@ pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_
     }
 
     // The highest parallelism slots allow: those the job holds (slot sharing: its highest
-    // vertex parallelism) plus the free ones.
+    // vertex parallelism), the free ones, and on local targets those of the TaskManagers serve
+    // may still start (`taskManager.maxReplicas`).
     let mut settings = settings.clone();
+    let holds = graph.vertices.iter().map(|v| v.parallelism).max().unwrap_or(1);
+    let mut slots_at_hand = None;
     if let Ok(o) = client.overview().await {
-        let holds = graph.vertices.iter().map(|v| v.parallelism).max().unwrap_or(1);
-        settings.max_parallelism = settings.max_parallelism.min(holds + o.slots_available).max(settings.min_parallelism);
+        slots_at_hand = Some(holds + o.slots_available);
+        settings.max_parallelism = settings.max_parallelism.min(holds + o.slots_available + env.growable_slots()).max(settings.min_parallelism);
     }
 
     // A new Flink job of a job the autoscaler rescaled before runs with that parallelism again.
@@ -313,7 +317,8 @@ pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_
             })
             .collect();
         if !changes.is_empty() {
-            let reason = format!("carry the autoscaler's parallelism into the new Flink job {flink_job_id}: {}", describe(&graph, &changes));
+            let mut reason = format!("carry the autoscaler's parallelism into the new Flink job {flink_job_id}: {}", describe(&graph, &changes));
+            reason.push_str(&ensure_slots(env, client, &graph, &changes, slots_at_hand).await?);
             rescale(shared, mj, client, &id, &changes, &reason).await?;
             stored.state.last_rescale_ms = Some(now_ms());
             meta.put(shared, META_STATE, Some(&stored)).await?;
@@ -351,7 +356,8 @@ pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_
 
     // Rescale: intent first, then the request; the new state only when it was accepted.
     let changes = decision.changes();
-    let summary = summary(&decision);
+    let mut summary = summary(&decision);
+    summary.push_str(&ensure_slots(env, client, &graph, &changes, slots_at_hand).await?);
     rescale(shared, mj, client, &id, &changes, &summary).await?;
     let mut overrides: Overrides = meta.get(META_OVERRIDES)?.unwrap_or_default();
     for v in &graph.vertices {
@@ -365,6 +371,20 @@ pub async fn step(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, flink_
     record_if_new(shared, mj, &decision, true).await?;
     tracing::info!(job = %mj.key, "autoscaler rescaled: {summary}");
     Ok(true)
+}
+
+/// Starts TaskManagers when the new parallelism needs more slots than the job holds plus the free
+/// ones (local targets, up to `taskManager.maxReplicas`), and waits for them to register, so that
+/// the adaptive scheduler rescales once, onto all of them. Returns what it did, for the reason.
+async fn ensure_slots(env: &EnvRuntime, client: &FlinkClient, graph: &JobGraph, changes: &BTreeMap<String, u32>, slots_at_hand: Option<u32>) -> Result<String> {
+    let Some(at_hand) = slots_at_hand else { return Ok(String::new()) };
+    let needed = graph.vertices.iter().map(|v| changes.get(&v.id).copied().unwrap_or(v.parallelism)).max().unwrap_or(1);
+    if needed <= at_hand {
+        return Ok(String::new());
+    }
+    let added = env.add_taskmanagers(client, needed - at_hand).await?;
+    env.invalidate_overview();
+    Ok(if added.is_empty() { String::new() } else { format!(" (started {} for {} more slot(s))", added.join(", "), needed - at_hand) })
 }
 
 fn describe(graph: &JobGraph, changes: &BTreeMap<String, u32>) -> String {

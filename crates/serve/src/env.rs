@@ -27,7 +27,16 @@ pub struct Supervision {
     pub started_cluster: bool,
     /// Processes that were dead and were started again.
     pub restarted: Vec<String>,
+    /// TaskManagers beyond the spec's `replicas` that stayed idle and were stopped.
+    pub released: Vec<String>,
 }
+
+/// How long a TaskManager the autoscaler added must have every slot free before it is stopped
+/// (longer than Flink's `slot.idle.timeout`, 50 s, after which a job returns slots it no longer
+/// uses, so that a scale-down has settled).
+pub const IDLE_TASKMANAGER_GRACE: Duration = Duration::from_secs(60);
+/// How long [`EnvRuntime::add_taskmanagers`] waits for new TaskManagers to register.
+const REGISTER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// An environment with its live handles.
 pub struct EnvRuntime {
@@ -47,6 +56,8 @@ pub struct EnvRuntime {
     /// Bumped when what the cluster runs changed (an action, a new client): cached overviews of
     /// an older epoch are not used.
     overview_epoch: AtomicU64,
+    /// Since when each TaskManager (by Flink resource id) has had every slot free.
+    idle_since: std::sync::Mutex<HashMap<String, Instant>>,
 }
 
 /// Flink jobs of the environment's cluster grouped by managed job name (`<job>@<hash>`).
@@ -84,6 +95,7 @@ impl EnvRuntime {
             java: OnceCell::new(),
             overview: Mutex::new(None),
             overview_epoch: AtomicU64::new(0),
+            idle_since: std::sync::Mutex::new(HashMap::new()),
         }))
     }
 
@@ -243,7 +255,107 @@ impl EnvRuntime {
         {
             *self.client.write().await = Some(rest_client(&LocalCluster::rest_url(&s))?);
         }
+        if report.restarted.is_empty() {
+            match self.release_idle_taskmanagers(cluster, local).await {
+                Ok(r) => report.released = r,
+                // The REST API not answering now is seen again at the next pass.
+                Err(Error::Flink(e)) => tracing::debug!(env = %self.spec.name, "reading TaskManagers: {e}"),
+                Err(e) => return Err(e),
+            }
+        }
         Ok(report)
+    }
+
+    /// Slots the autoscaler could still add to this environment by starting TaskManagers (local
+    /// targets below `taskManager.maxReplicas`; 0 elsewhere).
+    pub fn growable_slots(&self) -> u32 {
+        let (Some(cluster), Some(local)) = (&self.cluster, &self.spec.local) else { return 0 };
+        let running = cluster.state().map_or(local.taskmanagers, |s| s.taskmanager_roles().len() as u32);
+        local.max_taskmanagers.saturating_sub(running) * local.slots
+    }
+
+    /// Starts enough TaskManagers for `slots` more slots (at most up to `maxReplicas`) and waits
+    /// until they have registered with the JobManager. Returns the TaskManagers started.
+    pub async fn add_taskmanagers(&self, client: &FlinkClient, slots: u32) -> Result<Vec<String>> {
+        let (Some(cluster), Some(local)) = (&self.cluster, &self.spec.local) else { return Ok(Vec::new()) };
+        let _guard = self.supervise_lock.lock().await;
+        let state = cluster.state().ok_or_else(|| Error::Input(format!("the local cluster of {} is not started", self.spec.name)))?;
+        let running = state.taskmanager_roles().len() as u32;
+        let n = slots.div_ceil(local.slots.max(1)).min(local.max_taskmanagers.saturating_sub(running));
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let dist = tokio::task::block_in_place(|| self.dist())?;
+        let java = self.java().await?;
+        let added = cluster.add_taskmanagers(&dist, &java, n)?;
+        tracing::info!(env = %self.spec.name, added = ?added.iter().map(ToString::to_string).collect::<Vec<_>>(), "started TaskManagers for the autoscaler");
+        let deadline = Instant::now() + REGISTER_TIMEOUT;
+        loop {
+            match client.overview().await {
+                Ok(o) if o.taskmanagers >= running + n => break,
+                _ if Instant::now() > deadline => {
+                    return Err(Error::Input(format!(
+                        "{} new TaskManager(s) of {} did not register within {} s; see {}",
+                        n,
+                        self.spec.name,
+                        REGISTER_TIMEOUT.as_secs(),
+                        cluster.dir.join("log").display()
+                    )));
+                }
+                _ => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
+        }
+        Ok(added.iter().map(ToString::to_string).collect())
+    }
+
+    /// Stops TaskManagers beyond the spec's `replicas` whose every slot has been free for
+    /// [`IDLE_TASKMANAGER_GRACE`] (by Flink's `/taskmanagers`; a TaskManager serve did not start
+    /// with a known resource id is never touched).
+    async fn release_idle_taskmanagers(&self, cluster: &LocalCluster, local: &crate::model::LocalEnv) -> Result<Vec<String>> {
+        let Some(state) = cluster.state() else { return Ok(Vec::new()) };
+        let roles = state.taskmanager_roles();
+        if roles.len() as u32 <= local.taskmanagers {
+            self.idle_since.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            return Ok(Vec::new());
+        }
+        let Some(client) = self.client().await else { return Ok(Vec::new()) };
+        let tms = client.taskmanagers().await?.taskmanagers;
+        let now = Instant::now();
+        let mut releasable = Vec::new();
+        {
+            let mut idle = self.idle_since.lock().unwrap_or_else(|p| p.into_inner());
+            idle.retain(|id, _| tms.iter().any(|t| t.id.as_str() == id));
+            for t in &tms {
+                if t.free_slots < t.slots_number {
+                    idle.remove(t.id.as_str());
+                    continue;
+                }
+                let since = *idle.entry(t.id.as_str().to_string()).or_insert(now);
+                if now.duration_since(since) >= IDLE_TASKMANAGER_GRACE
+                    && let Some(role) = roles.iter().find(|r| flinkops_local::cluster::resource_id_prefix(**r).is_some_and(|p| t.id.as_str().starts_with(&p)))
+                {
+                    releasable.push((*role, t.id.as_str().to_string()));
+                }
+            }
+        }
+        let mut released = Vec::new();
+        let mut running = roles.len() as u32;
+        // Highest index first: the cluster shrinks back towards its first TaskManagers.
+        releasable.sort_by(|a, b| b.0.cmp(&a.0));
+        for (role, id) in releasable {
+            if running <= local.taskmanagers {
+                break;
+            }
+            cluster.remove_taskmanager(role, Duration::from_secs(20))?;
+            self.idle_since.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            tracing::info!(env = %self.spec.name, %role, "stopped a TaskManager that stayed idle");
+            released.push(role.to_string());
+            running -= 1;
+        }
+        if !released.is_empty() {
+            self.invalidate_overview();
+        }
+        Ok(released)
     }
 
     /// Stops a local cluster (serve's `--stop-local-clusters-on-exit`).

@@ -64,6 +64,10 @@ pub struct LocalEnv {
     /// The cluster's name under `$FLINKOPS_HOME/clusters/`.
     pub cluster: String,
     pub taskmanagers: u32,
+    /// The most TaskManagers the autoscaler may run (`taskManager.maxReplicas`; at least
+    /// `taskmanagers`).
+    #[serde(default)]
+    pub max_taskmanagers: u32,
     pub slots: u32,
     pub jobmanager_memory: String,
     pub taskmanager_memory: String,
@@ -196,6 +200,7 @@ fn env_spec(platform: &str, p: &EnvPlan<'_>) -> EnvSpec {
     let local = (env.target == Target::Local).then(|| LocalEnv {
         cluster: format!("{platform}-{}", p.name),
         taskmanagers: env.task_manager.replicas,
+        max_taskmanagers: env.task_manager.max_replicas.unwrap_or(env.task_manager.replicas).max(env.task_manager.replicas),
         slots: env.task_manager.slots,
         jobmanager_memory: env.job_manager.memory.clone(),
         taskmanager_memory: env.task_manager.memory.clone(),

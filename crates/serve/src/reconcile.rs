@@ -297,7 +297,7 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
         && mj.autoscaler.is_some()
         && let (Some(c), Some(active)) = (client.as_ref(), observed.active().filter(|j| j.status == JobStatus::Running))
     {
-        match crate::autoscale::step(shared, mj, c, &active.flink_job_id, &versions.0, &mut meta).await {
+        match crate::autoscale::step(shared, mj, env, c, &active.flink_job_id, &versions.0, &mut meta).await {
             Ok(true) => report.actions.push("rescale".into()),
             Ok(false) => {}
             // Metrics that cannot be read now are read at the next step; the job is untouched.

@@ -268,8 +268,8 @@ impl Shared {
                     for p in &r.restarted {
                         self.metrics.local_restart(&env.spec.name, p);
                     }
-                    if r.started_cluster || !r.restarted.is_empty() {
-                        tracing::info!(env = %env.spec.name, started = r.started_cluster, restarted = ?r.restarted, "supervision acted");
+                    if r.started_cluster || !r.restarted.is_empty() || !r.released.is_empty() {
+                        tracing::info!(env = %env.spec.name, started = r.started_cluster, restarted = ?r.restarted, released = ?r.released, "supervision acted");
                         self.wake_env(&env.spec.name).await;
                     }
                     self.opts.supervise_every

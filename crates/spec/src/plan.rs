@@ -408,6 +408,19 @@ fn plan_env<'s>(parsed: &'s Parsed, name: &str, sql: &SqlScripts, d: &mut Diagno
             d.push_value(m, Level::Error, &p(f), format!("`{f}` must be at least 1"), None);
         }
     }
+    if let Some(max) = env.task_manager.max_replicas {
+        if max < env.task_manager.replicas {
+            d.push_value(m, Level::Error, &p("taskManager.maxReplicas"), format!("maxReplicas {max} is below replicas {}", env.task_manager.replicas), Some("set maxReplicas to at least replicas, or remove it".into()));
+        } else if env.target != Target::Local {
+            d.push_value(
+                m,
+                Level::Warning,
+                &p("taskManager.maxReplicas"),
+                "maxReplicas only applies to `local` targets (serve starts TaskManagers there); it is ignored here",
+                Some("on Kubernetes the operator sizes TaskManagers from the job's parallelism; on standalone clusters whoever runs them does".into()),
+            );
+        }
+    }
     if env.parallelism == Some(0) {
         d.push_value(m, Level::Error, &p("parallelism"), "parallelism must be at least 1", None);
     }

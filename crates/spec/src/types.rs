@@ -160,11 +160,17 @@ pub struct TaskManagerResources {
     /// Task slots per TaskManager (`taskmanager.numberOfTaskSlots`).
     #[serde(default = "one")]
     pub slots: u32,
+    /// `local` targets: the most TaskManagers serve's autoscaler may run. When a job it scales
+    /// up needs more slots than the cluster has free, it starts TaskManagers up to this many;
+    /// TaskManagers beyond `replicas` that stay idle are stopped again. Default: `replicas`
+    /// (the cluster never grows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_replicas: Option<u32>,
 }
 
 impl Default for TaskManagerResources {
     fn default() -> Self {
-        Self { replicas: 1, memory: default_tm_memory(), cpu: 1.0, slots: 1 }
+        Self { replicas: 1, memory: default_tm_memory(), cpu: 1.0, slots: 1, max_replicas: None }
     }
 }
 

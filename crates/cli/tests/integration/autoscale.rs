@@ -161,6 +161,11 @@ fn flink_vertices(s: &crate::serve::Serve, flink_job: &str) -> Vec<(String, u64)
         .unwrap_or_default()
 }
 
+/// TaskManagers registered with the cluster's JobManager.
+fn taskmanagers(s: &crate::serve::Serve) -> usize {
+    crate::support::http_get_json(&format!("{}/taskmanagers", s.rest_url()))["taskmanagers"].as_array().map_or(0, Vec::len)
+}
+
 fn source_rate(s: &crate::serve::Serve, flink_job: &str) -> f64 {
     let job = crate::support::http_get_json(&format!("{}/jobs/{flink_job}", s.rest_url()));
     let src = job["vertices"].as_array().and_then(|a| a.iter().find(|v| v["name"].as_str().is_some_and(|n| n.starts_with("Source")))).map(|v| v["id"].as_str().unwrap_or("").to_string()).expect("source vertex");
@@ -205,7 +210,9 @@ fn serve_scales_the_bottleneck_up_in_one_decision_and_down_after_the_rate_drops(
     let agg = vertex_decision(&up, "GroupAggregate").clone();
     assert_eq!(agg["action"], "scale_up", "{up:#}");
     let p1 = agg["new_parallelism"].as_u64().unwrap();
-    assert!(p1 > 1 && p1 <= 4, "within maxParallelism: {agg:#}");
+    // The demand (6000/s) is many times one subtask's rate (hundreds/s): DS2's parallelism is
+    // clamped at maxParallelism 4, which needs more slots than the one TaskManager's 2.
+    assert_eq!(p1, 4, "clamped at maxParallelism: {agg:#}");
     for k in ["true_rate_per_subtask", "target_rate", "utilization_at_target"] {
         assert!(agg[k].as_f64().is_some_and(|x| x > 0.0), "{k}: {agg:#}");
     }
@@ -216,6 +223,8 @@ fn serve_scales_the_bottleneck_up_in_one_decision_and_down_after_the_rate_drops(
     assert!(before < 0.95 * rate, "overloaded at parallelism 1: {before}/s of {rate}/s");
     let rescale = j["intents"].as_array().unwrap().iter().find(|i| i["kind"] == "rescale").cloned().expect("a rescale intent");
     assert_eq!(rescale["state"], "done", "{rescale:#}");
+    assert!(rescale["reason"].as_str().unwrap_or("").contains("started TaskManager 2"), "serve started a second TaskManager for the slots: {rescale:#}");
+    assert_eq!(taskmanagers(&s), 2, "two TaskManagers registered (maxReplicas 2)");
     assert_eq!(j["job"]["flink_job_id"].as_str(), Some(flink_job.as_str()), "rescaled in place: the same Flink job");
     wait_for("Flink to run the aggregate at the new parallelism", Duration::from_secs(120), || {
         flink_vertices(&s, &flink_job).iter().any(|(n, p)| n.contains("GroupAggregate") && *p == p1).then_some(())
@@ -269,8 +278,13 @@ fn serve_scales_the_bottleneck_up_in_one_decision_and_down_after_the_rate_drops(
         flink_vertices(&s, &flink_job2).iter().any(|(n, p)| n.contains("GroupAggregate") && *p == p2).then_some(())
     });
 
-    // 5. No oscillation: a further window passes without another rescale.
-    std::thread::sleep(Duration::from_secs(45));
+    // 5. The TaskManager serve added stays idle after the scale-down (Flink returns unused slots
+    //    after `slot.idle.timeout`, 50 s) and is stopped after 60 s idle; the job runs on.
+    //    Meanwhile (no oscillation) a further window passes without another rescale.
+    let (released, _) = wait_for("serve to stop the idle TaskManager", Duration::from_secs(240), || (taskmanagers(&s) == 1).then_some((Instant::now(), ())));
+    let job_now = crate::support::http_get_json(&format!("{}/jobs/{flink_job2}", s.rest_url()));
+    assert_eq!(job_now["state"], "RUNNING", "the job runs on after the idle TaskManager stopped: {job_now:#}");
+    std::thread::sleep(Duration::from_secs(15));
     let j = s.job(key.0, key.1);
     let all = applied_rescales(&j);
     assert_eq!(all.len(), 2, "exactly one scale-up and one scale-down decision: {all:#?}");
@@ -289,10 +303,11 @@ fn serve_scales_the_bottleneck_up_in_one_decision_and_down_after_the_rate_drops(
     println!(
         "serve autoscaler real-Flink: aggregate 1 → {p1} in one decision {:.1} s after the job ran (stabilization 65 s, window 15–30 s), \
          running at {p1} {:.1} s later; source {before:.0}/s → {after:.0}/s of {rate:.0}/s; after the drop to 50/s: {p1} → {p2} {:.1} s after the upgrade \
-         (stabilization 65 s + window + 30 s delay); 2 rescales in all",
+         (stabilization 65 s + window + 30 s delay); 2 rescales in all; the added TaskManager stopped {:.1} s after the scale-down",
         (decided - running).as_secs_f64(),
         (rescaled - decided).as_secs_f64(),
         (scaled_down - upgraded).as_secs_f64(),
+        (released - scaled_down).as_secs_f64(),
     );
     s.stop();
 }
