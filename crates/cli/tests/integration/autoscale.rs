@@ -210,9 +210,10 @@ fn serve_scales_the_bottleneck_up_in_one_decision_and_down_after_the_rate_drops(
     let agg = vertex_decision(&up, "GroupAggregate").clone();
     assert_eq!(agg["action"], "scale_up", "{up:#}");
     let p1 = agg["new_parallelism"].as_u64().unwrap();
-    // The demand (6000/s) is many times one subtask's rate (hundreds/s): DS2's parallelism is
-    // clamped at maxParallelism 4, which needs more slots than the one TaskManager's 2.
-    assert_eq!(p1, 4, "clamped at maxParallelism: {agg:#}");
+    // The demand (6000/s) is more than twice one subtask's true rate here (230–2,600/s measured
+    // across loads): DS2's parallelism at 0.7 utilization is 3 or more (clamped at 4), which
+    // needs more slots than the one TaskManager's 2.
+    assert!(p1 > 2 && p1 <= 4, "more than one TaskManager's slots, within maxParallelism: {agg:#}");
     for k in ["true_rate_per_subtask", "target_rate", "utilization_at_target"] {
         assert!(agg[k].as_f64().is_some_and(|x| x > 0.0), "{k}: {agg:#}");
     }
