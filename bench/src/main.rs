@@ -317,7 +317,7 @@ impl Harness {
     async fn measure(&self, client: &FlinkClient, b: &Bench, variant: &str, job_cfg: &Config) -> Result<Measured> {
         let load_avg = std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next()?.parse().ok());
         let sql = script(b, job_cfg, &format!("bench {} {variant}", b.name));
-        let job = submit(client, &self.home, Some(&self.dist), Some(&self.java), Program::Sql { script: sql }, &SubmitOptions::default())
+        let job = submit(client, &self.home, Some(&self.dist), Some(&self.java), Program::Sql { script: sql, parallelism_by_name: Default::default() }, &SubmitOptions::default())
             .await
             .map_err(|e| anyhow!("submit: {e}"))?;
         let result = self.observe(client, &job).await;

@@ -4,6 +4,7 @@
 //! program argument. It is compiled with `javac` against the chosen Flink's `lib/` on first
 //! use and cached per Flink version and source hash.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
@@ -19,8 +20,48 @@ pub const SOURCE: &str = include_str!("../java/FlinkopsSqlRunner.java");
 pub const ENTRY_CLASS: &str = "io.flinkops.sqlrunner.FlinkopsSqlRunner";
 
 /// Program arguments that make the runner execute `script`.
-pub fn program_args(script: &str) -> Vec<String> {
-    vec!["--script".to_string(), script.to_string()]
+///
+/// `parallelism_by_name` maps stable vertex names (vertex names without the SQL planner's node
+/// numbers, `GroupAggregate -> snk: Writer`) to the parallelism the runner gives the operators
+/// of that vertex (see the runner's source for how names are matched). Empty: the runner builds
+/// the job as before, without the argument. Entries the runner could not read back (parallelism
+/// 0, an empty name or one with a line break) are left out.
+pub fn program_args(script: &str, parallelism_by_name: &BTreeMap<String, u32>) -> Vec<String> {
+    let mut args = vec!["--script".to_string(), script.to_string()];
+    let mut lines = String::new();
+    for (name, p) in parallelism_by_name {
+        if *p == 0 || name.is_empty() || name.contains(['\n', '\r']) {
+            tracing::warn!(vertex = %name, parallelism = p, "left out of the SQL runner's parallelism by name");
+            continue;
+        }
+        lines.push_str(name);
+        lines.push('\t');
+        lines.push_str(&p.to_string());
+        lines.push('\n');
+    }
+    if !lines.is_empty() {
+        args.push("--parallelism-by-name-base64".to_string());
+        args.push(base64(lines.as_bytes()));
+    }
+    args
+}
+
+/// Standard base64 with padding (what Java's `Base64.getDecoder()` reads).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn source_hash() -> u64 {
@@ -99,6 +140,41 @@ mod tests {
         assert!(SOURCE.contains("class FlinkopsSqlRunner"));
         assert!(SOURCE.contains("package io.flinkops.sqlrunner;"));
         assert_eq!(source_hash(), source_hash());
-        assert_eq!(program_args("SELECT 1"), vec!["--script", "SELECT 1"]);
+        assert_eq!(program_args("SELECT 1", &BTreeMap::new()), vec!["--script", "SELECT 1"]);
+    }
+
+    #[test]
+    fn base64_is_the_standard_alphabet_with_padding() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
+        assert_eq!(base64(b"fooba"), "Zm9vYmE=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(&[0xfb, 0xff, 0xbf]), "+/+/");
+        assert_eq!(base64("→ é".as_bytes()), "4oaSIMOp");
+    }
+
+    #[test]
+    fn parallelism_by_name_is_one_line_per_vertex() {
+        let map: BTreeMap<String, u32> = [
+            ("Source: src -> Calc".to_string(), 1),
+            ("GroupAggregate -> ConstraintEnforcer -> snk: Writer".to_string(), 3),
+            // Never read back by the runner, so never sent.
+            ("zero".to_string(), 0),
+            (String::new(), 2),
+            ("two\nlines".to_string(), 2),
+        ]
+        .into();
+        let args = program_args("INSERT INTO t SELECT 1", &map);
+        assert_eq!(&args[..3], &["--script", "INSERT INTO t SELECT 1", "--parallelism-by-name-base64"]);
+        assert_eq!(args.len(), 4);
+        // Lines in the map's (sorted) order.
+        let text = "GroupAggregate -> ConstraintEnforcer -> snk: Writer\t3\nSource: src -> Calc\t1\n";
+        assert_eq!(args[3], base64(text.as_bytes()));
+        // Nothing usable: no argument, the runner's old path.
+        let none: BTreeMap<String, u32> = [("zero".to_string(), 0)].into();
+        assert_eq!(program_args("x", &none), vec!["--script", "x"]);
     }
 }

@@ -1,6 +1,7 @@
 //! Submitting jobs to a Flink session cluster over REST: a user's jar, or a SQL script through
 //! the SQL runner. Used by `flinkops job submit`, `local up --demo` and the control plane.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use flinkops_rest::{FlinkClient, JarId, JobId, RunJarRequest};
@@ -18,14 +19,18 @@ pub struct SubmitOptions {
     pub from_savepoint: Option<String>,
     pub allow_non_restored_state: bool,
     /// Job configuration (`flinkConfiguration` of the run request; `pipeline.name`, …).
-    pub flink_configuration: std::collections::BTreeMap<String, String>,
+    pub flink_configuration: BTreeMap<String, String>,
 }
 
 /// What to run.
 #[derive(Debug, Clone)]
 pub enum Program<'a> {
     Jar { path: &'a Path, entry_class: Option<String>, args: Vec<String> },
-    Sql { script: String },
+    /// A SQL script, run by the SQL runner. `parallelism_by_name` gives vertices a parallelism
+    /// by their stable name (the vertex name without the planner's node numbers, which
+    /// survives a resubmission unlike vertex ids); the runner sets it on the operators before
+    /// Flink chains them. Empty: every vertex runs at the job's parallelism.
+    Sql { script: String, parallelism_by_name: BTreeMap<String, u32> },
 }
 
 /// Uploads the program's jar, runs it and deletes the uploaded jar again (the job keeps running).
@@ -33,14 +38,14 @@ pub enum Program<'a> {
 pub async fn submit(client: &FlinkClient, home: &Home, dist: Option<&FlinkDist>, java: Option<&Java>, program: Program<'_>, opts: &SubmitOptions) -> Result<JobId> {
     let (jar, entry_class, args) = match program {
         Program::Jar { path, entry_class, args } => (path.to_path_buf(), entry_class, args),
-        Program::Sql { script } => {
+        Program::Sql { script, parallelism_by_name } => {
             if script.trim().is_empty() {
                 return Err(Error::Other("the SQL script is empty".into()));
             }
             let dist = dist.ok_or_else(|| Error::Other("a Flink distribution is needed to compile the SQL runner".into()))?;
             let java = java.ok_or_else(|| Error::JavaMissing { hint: "the SQL runner needs a JDK".into() })?;
             let jar = sql_runner::ensure_jar(home, dist, java)?;
-            (jar, Some(sql_runner::ENTRY_CLASS.to_string()), sql_runner::program_args(&script))
+            (jar, Some(sql_runner::ENTRY_CLASS.to_string()), sql_runner::program_args(&script, &parallelism_by_name))
         }
     };
     if !jar.is_file() {

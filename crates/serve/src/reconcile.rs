@@ -413,7 +413,7 @@ pub async fn submit_version(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, 
             text.push_str(&set("pipeline.name", &name));
             let dist = tokio::task::block_in_place(|| env.dist())?;
             let java = env.java().await?;
-            submit::submit(client, &home, Some(&dist), Some(&java), submit::Program::Sql { script: text }, &opts).await?
+            submit::submit(client, &home, Some(&dist), Some(&java), submit::Program::Sql { script: text, parallelism_by_name: BTreeMap::new() }, &opts).await?
         }
         Program::Jar { path, entry_class, args } => {
             let p = std::path::PathBuf::from(path);

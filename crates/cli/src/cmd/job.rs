@@ -244,7 +244,7 @@ async fn submit(args: SubmitArgs, g: &GlobalArgs) -> anyhow::Result<Exit> {
                 crate::cmd::flink::install(&home, &version, g)?.dist
             }
         };
-        (Program::Sql { script }, Some(dist), Some(java))
+        (Program::Sql { script, parallelism_by_name: Default::default() }, Some(dist), Some(java))
     } else {
         let jar = args.jar.as_deref().ok_or_else(|| output::input(anyhow::anyhow!("pass --jar FILE or --sql FILE")))?;
         if !jar.is_file() {

@@ -172,7 +172,7 @@ async fn ensure_demo(home: &flinkops_local::home::Home, rest_url: &str, dist: &F
         return Ok((j.jid.to_string(), false));
     }
     let bar = output::Bar::spinner(g, "compiling the SQL runner and submitting the demo job");
-    let program = flinkops_local::submit::Program::Sql { script: DEMO_SQL.to_string() };
+    let program = flinkops_local::submit::Program::Sql { script: DEMO_SQL.to_string(), parallelism_by_name: Default::default() };
     let r = flinkops_local::submit::submit(&client, home, Some(dist), Some(java), program, &Default::default()).await;
     bar.finish();
     let id = r.map_err(crate::cmd::job::submit_error)?;

@@ -201,3 +201,104 @@ fn flink_1_20_cluster_runs_sql_jobs() {
     wait_for("a checkpoint on Flink 1.20", Duration::from_secs(90), || (completed_checkpoints(&c, &id) >= 1).then_some(()));
     assert_eq!(c.get("/overview")["flink-version"], "1.20.3");
 }
+
+/// Vertices of a job as `GET /jobs/:id` reports them: (name, id, parallelism).
+fn vertices(c: &TestCluster, id: &str) -> Vec<(String, String, u64)> {
+    c.get(&format!("/jobs/{id}"))["vertices"]
+        .as_array()
+        .map(|vs| vs.iter().map(|v| (v["name"].as_str().unwrap_or("").to_string(), v["id"].as_str().unwrap_or("").to_string(), v["parallelism"].as_u64().unwrap_or(0))).collect())
+        .unwrap_or_default()
+}
+
+/// Submits a SQL script through the Rust submit API (the SQL runner), as serve does.
+fn submit_sql(c: &TestCluster, version: &str, script: &str, parallelism_by_name: std::collections::BTreeMap<String, u32>, from_savepoint: Option<String>) -> String {
+    use flinkops_local::submit::{Program, SubmitOptions, submit};
+    let home = flinkops_local::home::Home::new(crate::support::test_home());
+    let dist = flinkops_local::dist::FlinkDist::open(&crate::support::require_flink(version)).expect("the Flink distribution");
+    let java = flinkops_local::java::Java::find().expect("a JDK");
+    let client = flinkops_rest::FlinkClient::new(url::Url::parse(&c.rest_url).expect("rest url")).expect("client");
+    let opts = SubmitOptions { parallelism: Some(1), from_savepoint, ..Default::default() };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let id = rt.block_on(submit(&client, &home, Some(&dist), Some(&java), Program::Sql { script: script.to_string(), parallelism_by_name }, &opts)).expect("submit");
+    id.to_string()
+}
+
+/// Parallelism by stable vertex name through a stop-with-savepoint and resubmission: the
+/// SQL runner sets it on the operators of the aggregate's vertex (the planner renumbers its
+/// nodes on every submission; the stable name is what the autoscaler keeps). The job keeps the
+/// script's `pipeline.name` and restores from the savepoint.
+///
+/// Vertex ids: on Flink 2.3.0 and 1.20.3 the resubmitted job's JobVertexIDs equal the first
+/// job's (the ids hash the graph's topology, not names, node numbers or parallelism, as long
+/// as the chaining stays the same; the test prints both), so for an unchanged script
+/// `pipeline.jobvertex-parallelism-overrides` by id would have carried the parallelism too.
+/// A changed plan changes the ids; the stable names of unchanged chains stay.
+fn parallelism_by_name_survives_a_resubmission(version: &str, prefix: &str) {
+    let c = TestCluster::start(prefix, version, &["--taskmanagers", "1", "--slots", "4"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let job_name = format!("{prefix}-job");
+    let script = counting_sql(&job_name);
+
+    let first = submit_sql(&c, version, &script, Default::default(), None);
+    wait_for("a completed checkpoint", Duration::from_secs(120), || (completed_checkpoints(&c, &first) >= 1).then_some(()));
+    let before = vertices(&c, &first);
+    assert!(before.len() >= 2, "{before:?}");
+    assert!(before.iter().all(|(_, _, p)| *p == 1), "{before:?}");
+    let (agg_name, _, _) = before.iter().find(|(n, _, _)| n.contains("GroupAggregate")).expect("an aggregate vertex").clone();
+    let agg = flinkops_serve::autoscale::stable_name(&agg_name);
+    assert!(!agg.contains('['), "{agg}");
+
+    let sp_dir = format!("file://{}", dir.path().join("savepoints").display());
+    let v = flinkops_json(&["job", "stop", &first, "--savepoint-dir", &sp_dir, "--cluster", &c.name]);
+    let savepoint = v["savepoint_path"].as_str().expect("savepoint_path").to_string();
+    wait_for("the first job to finish", Duration::from_secs(60), || (job_state(&c, &first) == "FINISHED").then_some(()));
+
+    let by_name = [(agg.clone(), 3u32)].into();
+    let second = submit_sql(&c, version, &script, by_name, Some(savepoint.clone()));
+    assert_ne!(first, second);
+    // The JobGraph asks for it (the plan) and the job runs so (the adaptive scheduler could
+    // start with fewer slots and scale up, hence the wait).
+    let planned: Vec<(String, u64)> = wait_for("the job's plan", Duration::from_secs(60), || {
+        let plan = c.get(&format!("/jobs/{second}/plan"));
+        let nodes = plan["plan"]["nodes"].as_array()?;
+        (!nodes.is_empty()).then(|| nodes.iter().map(|n| (n["description"].as_str().unwrap_or("").to_string(), n["parallelism"].as_u64().unwrap_or(0))).collect())
+    });
+    assert_eq!(planned.iter().filter(|(_, p)| *p == 3).count(), 1, "{planned:?}");
+    let after = wait_for("the aggregate at parallelism 3", Duration::from_secs(120), || {
+        let vs = vertices(&c, &second);
+        (job_state(&c, &second) == "RUNNING" && vs.iter().any(|(n, _, p)| flinkops_serve::autoscale::stable_name(n) == agg && *p == 3)).then_some(vs)
+    });
+    for (name, _, p) in &after {
+        let want = if flinkops_serve::autoscale::stable_name(name) == agg { 3 } else { 1 };
+        assert_eq!(*p, want, "{name}: {after:?}");
+    }
+    assert_eq!(after.len(), before.len(), "same vertices: {before:?} / {after:?}");
+    let job = c.get(&format!("/jobs/{second}"));
+    assert_eq!(job["name"], job_name.as_str(), "the script's pipeline.name");
+    let restored: Value = wait_for("restore statistics", Duration::from_secs(90), || {
+        let r = c.get(&format!("/jobs/{second}/checkpoints"))["latest"]["restored"].clone();
+        (!r.is_null()).then_some(r)
+    });
+    assert_eq!(restored["is_savepoint"], true, "{restored}");
+    assert_eq!(restored["external_path"].as_str().map(|p| p.trim_end_matches('/')), Some(savepoint.trim_end_matches('/')), "{restored}");
+    // Checkpoints keep completing at the new parallelism.
+    let done = completed_checkpoints(&c, &second);
+    wait_for("a checkpoint after the restore", Duration::from_secs(90), || (completed_checkpoints(&c, &second) > done).then_some(()));
+
+    let ids = |vs: &[(String, String, u64)]| vs.iter().map(|(n, id, _)| (flinkops_serve::autoscale::stable_name(n), id.clone())).collect::<std::collections::BTreeMap<_, _>>();
+    let (ids_before, ids_after) = (ids(&before), ids(&after));
+    eprintln!("Flink {version}: vertex ids before {ids_before:?}, after {ids_after:?}: {}", if ids_before == ids_after { "equal" } else { "different" });
+    flinkops().args(["job", "cancel", &second, "--cluster", &c.name]).assert().success();
+    drop(c);
+}
+
+#[test]
+fn sql_parallelism_by_stable_name_survives_a_resubmission() {
+    parallelism_by_name_survives_a_resubmission("2.3.0", "it-pbn");
+}
+
+#[test]
+fn sql_parallelism_by_stable_name_on_flink_1_20() {
+    crate::support::require_flink("1.20.3");
+    parallelism_by_name_survives_a_resubmission("1.20.3", "it-pbn120");
+}
