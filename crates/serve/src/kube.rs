@@ -3,7 +3,9 @@
 //! the environment's rendered objects (the same as `flinkops render`/`apply`: server-side apply,
 //! field manager `flinkops`) whenever their rendering changes — each apply an intent first — and
 //! observes every job through the status the operator writes on its `FlinkDeployment` /
-//! `FlinkSessionJob` (`status.jobStatus`, `status.lifecycleState`, `status.error`).
+//! `FlinkSessionJob` (`status.jobStatus`, `status.lifecycleState`, `status.error`) and, when the
+//! environment has a `restUrl` template, through the job's own JobManager REST API: Flink's job
+//! state and its latest completed and restored checkpoints, fresher than the operator's status.
 
 use std::collections::BTreeMap;
 
@@ -25,11 +27,16 @@ pub struct KubeEnv {
     pub hash: String,
     /// The job resources: job key (`env/job`) → (kind, namespace, name).
     pub jobs: BTreeMap<String, (String, String, String)>,
+    /// The JobManager REST URL template (`{name}`, `{namespace}`), from the spec's `restUrl`.
+    pub rest_url: Option<String>,
+    /// Job key → the FlinkDeployment whose JobManager runs it (itself, or a session job's
+    /// `deploymentName`).
+    pub clusters: BTreeMap<String, String>,
 }
 
 impl KubeEnv {
     /// From an environment's rendered bundle; `job_names` are the spec's jobs of it.
-    pub fn new(name: &str, bundle: &BTreeMap<String, String>, job_names: &[String]) -> Result<KubeEnv> {
+    pub fn new(name: &str, bundle: &BTreeMap<String, String>, job_names: &[String], rest_url: Option<&str>) -> Result<KubeEnv> {
         let files: BTreeMap<String, String> = bundle.iter().filter(|(p, _)| p.starts_with("kubernetes/")).map(|(p, t)| (p.clone(), t.clone())).collect();
         let mut h = Sha256::new();
         for (p, t) in &files {
@@ -40,13 +47,17 @@ impl KubeEnv {
         }
         let objects = flinkops_kube::objects(&files).map_err(|e| Error::Input(format!("environment `{name}`: {e}")))?;
         let mut jobs = BTreeMap::new();
+        let mut clusters = BTreeMap::new();
         for o in &objects {
             let kind = o.resource.kind.as_str();
             if (kind == "FlinkDeployment" || kind == "FlinkSessionJob") && job_names.iter().any(|j| j == o.name()) {
-                jobs.insert(crate::model::job_key(name, o.name()), (kind.to_string(), o.namespace().unwrap_or("default").to_string(), o.name().to_string()));
+                let key = crate::model::job_key(name, o.name());
+                let cluster = if kind == "FlinkSessionJob" { o.object.data["spec"]["deploymentName"].as_str().unwrap_or(o.name()) } else { o.name() };
+                clusters.insert(key.clone(), cluster.to_string());
+                jobs.insert(key, (kind.to_string(), o.namespace().unwrap_or("default").to_string(), o.name().to_string()));
             }
         }
-        Ok(KubeEnv { name: name.to_string(), files, hash: hex::encode(h.finalize()), jobs })
+        Ok(KubeEnv { name: name.to_string(), files, hash: hex::encode(h.finalize()), jobs, rest_url: rest_url.map(str::to_string), clusters })
     }
 
     fn meta_key(&self) -> String {
@@ -94,10 +105,64 @@ pub async fn reconcile(shared: &Shared, client: &kube::Client, env: &KubeEnv) ->
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
         let live = api.get_opt(name).await.map_err(|e| Error::Input(format!("reading {kind} {ns}/{name}: {e}")))?;
         let status = live.as_ref().and_then(|o| o.data.get("status")).cloned().unwrap_or(Value::Null);
-        let o = observed_from_status(job, &status, live.is_some(), now_ms());
+        let mut o = observed_from_status(job, &status, live.is_some(), now_ms());
+        if let (Some(template), Some(flink_job)) = (&env.rest_url, o.flink_job_id.clone()) {
+            let cluster = env.clusters.get(job).map_or(name.as_str(), String::as_str);
+            let url = rest_url_for(template, cluster, ns);
+            match observe_rest(&url, &flink_job).await {
+                Ok(r) => apply_rest(&mut o, &r),
+                // Not reachable from here (serve outside the cluster, the JobManager restarting):
+                // the operator's status is what there is.
+                Err(e) => tracing::debug!(job = %job, %url, "JobManager REST not observed: {e}"),
+            }
+        }
         shared.store.put_observed(&o).await?;
     }
     Ok(n)
+}
+
+/// The JobManager REST URL of a deployment from the environment's `restUrl` template.
+pub fn rest_url_for(template: &str, deployment: &str, namespace: &str) -> String {
+    template.replace("{name}", deployment).replace("{namespace}", namespace)
+}
+
+/// What a job's JobManager REST API says of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestView {
+    /// Flink's job state (`RUNNING`, `RESTARTING`, …).
+    pub state: String,
+    pub last_checkpoint: Option<String>,
+    pub restored_from: Option<String>,
+}
+
+async fn observe_rest(url: &str, flink_job: &str) -> Result<RestView> {
+    let parsed = url::Url::parse(url).map_err(|e| Error::Input(format!("`{url}` is not a URL: {e}")))?;
+    let client = flinkops_rest::FlinkClient::builder(parsed).timeout(std::time::Duration::from_secs(5)).connect_timeout(std::time::Duration::from_secs(2)).build()?;
+    let id: flinkops_rest::JobId = flink_job.parse().map_err(|e| Error::Input(format!("`{flink_job}` is not a Flink job id: {e}")))?;
+    let job = client.job(&id).await?;
+    let cps = client.checkpoints(&id).await?;
+    let completed = cps.latest.completed.as_ref();
+    Ok(RestView {
+        state: job.state.to_string(),
+        last_checkpoint: completed.and_then(|c| c.external_path.clone()),
+        restored_from: cps.latest.restored.as_ref().and_then(|r| r.external_path.clone()),
+    })
+}
+
+/// Flink's own view wins over the operator's where both speak (pure): the job state, the latest
+/// checkpoint, what the job restored from; a running job that does not run in Flink's eyes is
+/// not healthy.
+pub fn apply_rest(o: &mut ObservedJob, r: &RestView) {
+    o.state = r.state.clone();
+    if r.last_checkpoint.is_some() {
+        o.last_checkpoint = r.last_checkpoint.clone();
+    }
+    if r.restored_from.is_some() {
+        o.restored_from = r.restored_from.clone();
+    }
+    if o.phase == "running" && r.state != "RUNNING" {
+        o.health = "unhealthy".into();
+    }
 }
 
 /// What the operator's status says of a job (pure).

@@ -171,7 +171,7 @@ pub fn load(spec_path: &Path) -> Result<Platform> {
             // observes the operator's status (crate::kube).
             let rendered = flinkops_spec::render::render(&parsed, env_name, &sql).map_err(diagnostics)?;
             let names: Vec<String> = p.jobs.iter().map(|j| j.name.to_string()).collect();
-            kube_envs.push(crate::kube::KubeEnv::new(env_name, &rendered.bundle.files, &names)?);
+            kube_envs.push(crate::kube::KubeEnv::new(env_name, &rendered.bundle.files, &names, p.env.rest_url.as_deref())?);
             continue;
         }
         envs.insert(env_name.clone(), env_spec(&parsed.spec.platform, &p));

@@ -329,8 +329,18 @@ fn plan_env<'s>(parsed: &'s Parsed, name: &str, sql: &SqlScripts, d: &mut Diagno
                 Some(ns) if !is_dns_label(ns, 63) => d.push_value(m, Level::Error, &p("namespace"), format!("namespace `{ns}` is not a lowercase DNS label"), None),
                 _ => {}
             }
-            if env.rest_url.is_some() {
-                d.error(m, &p("restUrl"), "`restUrl` is for standalone environments; the operator manages the cluster on kubernetes", Some("remove it".to_string()));
+            if let Some(t) = &env.rest_url {
+                let filled = t.replace("{name}", "job").replace("{namespace}", "ns");
+                let scheme_ok = filled.starts_with("http://") || filled.starts_with("https://");
+                if !scheme_ok || filled.contains('{') || filled.contains('}') || filled[filled.find("://").map_or(0, |i| i + 3)..].split(['/', ':']).next().is_none_or(str::is_empty) {
+                    d.push_value(
+                        m,
+                        Level::Error,
+                        &p("restUrl"),
+                        format!("`{t}` is not a JobManager REST URL template (http(s)://host[:port], with `{{name}}` and `{{namespace}}` as the only placeholders)"),
+                        Some("write e.g. `http://{name}-rest.{namespace}.svc:8081`, or remove it to observe jobs through the operator's status only".to_string()),
+                    );
+                }
             }
             if env.metrics.port.parse::<u16>().is_err() {
                 d.push_value(m, Level::Error, &p("metrics.port"), format!("`{}` is not a port number; on Kubernetes every pod has its own IP, so use one port", env.metrics.port), Some("write `9249`".into()));
@@ -658,6 +668,27 @@ mod tests {
         for bad in ["", "5", "5 min", "m", "1.5h"] {
             assert!(!is_prom_duration(bad), "{bad}");
         }
+    }
+
+    fn diagnostics(env_yaml: &str) -> Vec<crate::Diagnostic> {
+        let text = format!("platform: p\nenvironments:\n  e:\n{env_yaml}");
+        let parsed = crate::read::parse("f.yaml", &text).expect("parses");
+        validate(&parsed, &SqlScripts::new())
+    }
+
+    #[test]
+    fn kubernetes_rest_url_is_a_template_and_max_replicas_is_for_local_targets() {
+        let k8s = "    target: kubernetes\n    namespace: flink\n    flinkVersion: '2.1'\n";
+        let about = |d: &[crate::Diagnostic], what: &str| d.iter().filter(|x| x.message.contains(what)).map(|x| (x.level, x.line)).collect::<Vec<_>>();
+        assert!(about(&diagnostics(&format!("{k8s}    restUrl: http://{{name}}-rest.{{namespace}}.svc:8081\n")), "restUrl").is_empty());
+        for bad in ["ftp://{name}:8081", "http://{nam}-rest:8081", "http://:8081", "{name}-rest:8081"] {
+            let d = diagnostics(&format!("{k8s}    restUrl: '{bad}'\n"));
+            assert_eq!(about(&d, "REST URL template"), vec![(Level::Error, 7)], "{bad}: {d:#?}");
+        }
+        let local = "    target: local\n    flinkVersion: '2.3'\n";
+        assert!(about(&diagnostics(&format!("{local}    taskManager: {{replicas: 2, maxReplicas: 3}}\n")), "maxReplicas").is_empty());
+        assert_eq!(about(&diagnostics(&format!("{local}    taskManager: {{replicas: 2, maxReplicas: 1}}\n")), "maxReplicas")[0].0, Level::Error);
+        assert_eq!(about(&diagnostics(&format!("{k8s}    taskManager: {{replicas: 1, maxReplicas: 3}}\n")), "maxReplicas")[0].0, Level::Warning);
     }
 
     #[test]

@@ -57,7 +57,11 @@ pub struct Environment {
     /// Kubernetes namespace (required for `target: kubernetes`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// REST URL of the session cluster (required for `target: standalone`).
+    /// REST URL of the session cluster (required for `target: standalone`). On `kubernetes`
+    /// (optional): where `flinkops serve` reaches each deployment's JobManager REST API, with
+    /// `{name}` (the FlinkDeployment) and `{namespace}` filled in — e.g.
+    /// `http://{name}-rest.{namespace}.svc:8081` when serve runs in the cluster; serve then
+    /// observes checkpoints and job state there, not only the operator's status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rest_url: Option<String>,
     /// Flink version (`2.2`, `2.2.0`). On Kubernetes the operator (1.15) supports up to 2.2.

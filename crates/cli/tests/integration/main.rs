@@ -18,4 +18,5 @@ mod autoscale;
 mod serve;
 mod dashboard;
 mod health;
+mod kubernetes;
 mod tune;

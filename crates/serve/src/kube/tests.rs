@@ -18,7 +18,7 @@ const FD: &str = "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nm
 
 fn env() -> KubeEnv {
     let files = std::collections::BTreeMap::from([("kubernetes/flink/orders.yaml".to_string(), FD.to_string()), ("prometheus/rules.yaml".to_string(), "groups: []\n".to_string())]);
-    KubeEnv::new("prod", &files, &["orders".to_string()]).unwrap()
+    KubeEnv::new("prod", &files, &["orders".to_string()], None).unwrap()
 }
 
 /// Answers in order; returns (method, path, query, body) of each request.
@@ -117,6 +117,21 @@ async fn applies_once_per_rendering_and_observes_the_operator_status() {
     assert_eq!(intents[0].state, IntentState::Failed);
     assert_ne!(s.store.meta("prod/kubernetes", APPLIED_HASH).await.unwrap(), Some(json!(changed.hash)));
     let _: &SqlStore = &s.store;
+}
+
+#[test]
+fn flinks_own_view_wins_where_both_speak() {
+    assert_eq!(rest_url_for("http://{name}-rest.{namespace}.svc:8081", "orders", "flink-prod"), "http://orders-rest.flink-prod.svc:8081");
+    let status = json!({"lifecycleState": "STABLE", "jobStatus": {"state": "RUNNING", "jobId": "a1", "checkpointInfo": {"lastCheckpoint": {"location": "s3://old/chk-1"}}}});
+    let base = observed_from_status("e/j", &status, true, 1);
+    assert_eq!((base.last_checkpoint.as_deref(), base.health.as_str()), (Some("s3://old/chk-1"), "healthy"));
+    let mut o = base.clone();
+    apply_rest(&mut o, &RestView { state: "RUNNING".into(), last_checkpoint: Some("s3://cp/a1/chk-9".into()), restored_from: Some("s3://sp/1".into()) });
+    assert_eq!((o.last_checkpoint.as_deref(), o.restored_from.as_deref(), o.health.as_str()), (Some("s3://cp/a1/chk-9"), Some("s3://sp/1"), "healthy"));
+    // No completed checkpoint in Flink yet: the status's location stays; Flink says RESTARTING.
+    let mut o = base.clone();
+    apply_rest(&mut o, &RestView { state: "RESTARTING".into(), last_checkpoint: None, restored_from: None });
+    assert_eq!((o.state.as_str(), o.last_checkpoint.as_deref(), o.health.as_str()), ("RESTARTING", Some("s3://old/chk-1"), "unhealthy"));
 }
 
 #[test]
