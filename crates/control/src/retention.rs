@@ -158,7 +158,7 @@ pub async fn protected_paths<S: Store>(store: &S, job: &str) -> Result<BTreeSet<
         if is_upgrade {
             last_upgrade_seen = true;
         }
-        if counts && matches!(i.kind, IntentKind::Upgrade | IntentKind::Recover | IntentKind::Rollback | IntentKind::Deploy) {
+        if counts && matches!(i.kind, IntentKind::Upgrade | IntentKind::Recover | IntentKind::Rollback | IntentKind::Deploy | IntentKind::RescaleBySavepoint) {
             for key in ["savepoint", "from_savepoint", "source"] {
                 if let Some(p) = i.payload.get(key).and_then(|v| v.as_str().or_else(|| v.get("path").and_then(|p| p.as_str()))) {
                     out.insert(p.to_string());

@@ -69,14 +69,11 @@ pub struct Stored {
 }
 
 /// The parallelism the autoscaler last set, by vertex id (for `pipeline.jobvertex-parallelism-
-/// overrides` at submission: ids are stable for DataStream jobs with uids) and by vertex name
-/// without the planner's `[n]` node numbers (SQL jobs: the planner numbers its nodes per
-/// JobManager process, so a resubmitted SQL job has new vertex ids but the same names).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Overrides {
-    pub by_id: BTreeMap<String, u32>,
-    pub by_name: BTreeMap<String, u32>,
-}
+/// overrides` at submission: jar jobs) and by vertex name without the planner's `[n]` node
+/// numbers (SQL jobs: the SQL runner sets it on the operators of the named vertex — the
+/// planner renumbers its nodes on every submission, and the override by id, passed with a SQL
+/// job's configuration, left a resubmitted job at its old parallelism in our runs).
+pub use flinkops_control::lifecycle::upgrade::VertexParallelism as Overrides;
 
 /// A vertex name without the SQL planner's node numbers (`GroupAggregate[8] -> Calc[9]` →
 /// `GroupAggregate -> Calc`).
@@ -316,7 +313,11 @@ pub async fn step(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, client: &F
                 (p != v.parallelism).then(|| (v.id.clone(), p))
             })
             .collect();
-        if !changes.is_empty() {
+        if !changes.is_empty() && !in_place_supported(client, &id).await? {
+            // Without the adaptive scheduler the parallelism is carried at submission only
+            // (overrides by id, the SQL runner's by name); a restart just for it is not made.
+            tracing::info!(job = %mj.key, "autoscaler: the new Flink job {flink_job_id} does not run at the carried parallelism and its scheduler cannot rescale in place");
+        } else if !changes.is_empty() {
             let mut reason = format!("carry the autoscaler's parallelism into the new Flink job {flink_job_id}: {}", describe(&graph, &changes));
             reason.push_str(&ensure_slots(env, client, &graph, &changes, slots_at_hand).await?);
             rescale(shared, mj, client, &id, &changes, &reason).await?;
@@ -358,14 +359,17 @@ pub async fn step(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, client: &F
     let changes = decision.changes();
     let mut summary = summary(&decision);
     summary.push_str(&ensure_slots(env, client, &graph, &changes, slots_at_hand).await?);
-    rescale(shared, mj, client, &id, &changes, &summary).await?;
-    let mut overrides: Overrides = meta.get(META_OVERRIDES)?.unwrap_or_default();
-    for v in &graph.vertices {
-        let p = changes.get(&v.id).copied().unwrap_or(v.parallelism);
-        overrides.by_id.insert(v.id.clone(), p);
-        overrides.by_name.insert(stable_name(&v.name), p);
+    let before: Overrides = meta.get(META_OVERRIDES)?.unwrap_or_default();
+    let after = with_changes(&before, &graph, &changes);
+    if in_place_supported(client, &id).await? {
+        rescale(shared, mj, client, &id, &changes, &summary).await?;
+        meta.put(shared, META_OVERRIDES, Some(&after)).await?;
+    } else {
+        // No adaptive scheduler: stop with a savepoint and submit again at the new parallelism
+        // (the reconcile loop walks the intent; the submission sets the overrides).
+        let before = with_changes(&before, &graph, &BTreeMap::new());
+        begin_rescale_by_savepoint(shared, mj, flink_job_id, meta, before, after, &summary).await?;
     }
-    meta.put(shared, META_OVERRIDES, Some(&overrides)).await?;
     stored.state = next;
     meta.put(shared, META_STATE, Some(&stored)).await?;
     record_if_new(shared, mj, &decision, true).await?;
@@ -385,6 +389,54 @@ async fn ensure_slots(env: &EnvRuntime, client: &FlinkClient, graph: &JobGraph, 
     let added = env.add_taskmanagers(client, needed - at_hand).await?;
     env.invalidate_overview();
     Ok(if added.is_empty() { String::new() } else { format!(" (started {} for {} more slot(s))", added.join(", "), needed - at_hand) })
+}
+
+/// `base` with every vertex of `graph` at its parallelism after `changes` (by id and by stable name).
+fn with_changes(base: &Overrides, graph: &JobGraph, changes: &BTreeMap<String, u32>) -> Overrides {
+    let mut out = base.clone();
+    for v in &graph.vertices {
+        let p = changes.get(&v.id).copied().unwrap_or(v.parallelism);
+        out.by_id.insert(v.id.clone(), p);
+        out.by_name.insert(stable_name(&v.name), p);
+    }
+    out
+}
+
+/// Whether the job's scheduler changes parallelism in place (Flink's adaptive scheduler answers
+/// `GET /jobs/:id/resource-requirements`; the default scheduler refuses: "does not support
+/// changing the parallelism without a job restart").
+async fn in_place_supported(client: &FlinkClient, id: &JobId) -> Result<bool> {
+    match client.resource_requirements(id).await {
+        Ok(_) => Ok(true),
+        Err(flinkops_rest::Error::Http { errors, .. }) if errors.iter().any(|e| e.contains("does not support changing the parallelism")) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records a rescale by savepoint as intent: the reconcile loop stops the job with a savepoint,
+/// submits the deployed version from it at `after` and, if that does not run and checkpoint
+/// within the upgrade deadline, at `before` again from the same savepoint.
+async fn begin_rescale_by_savepoint(shared: &Shared, mj: &ManagedJob, flink_job_id: &str, meta: &Meta, before: Overrides, after: Overrides, summary: &str) -> Result<()> {
+    use flinkops_control::lifecycle::VersionRef;
+    use flinkops_control::lifecycle::upgrade::ParallelismChange;
+    let deployed: VersionRef = meta.get(crate::reconcile::meta::DEPLOYED)?.ok_or_else(|| Error::Corrupt(format!("{}: a running job without a deployed version", mj.key)))?;
+    let mut intent = flinkops_control::lifecycle::UpgradeIntent::new(deployed.clone(), deployed, flink_job_id.to_string(), mj.upgrade_health_timeout_ms);
+    intent.parallelism = Some(ParallelismChange { before, after });
+    shared
+        .store
+        .begin_intent(&NewIntent {
+            job: mj.key.clone(),
+            kind: IntentKind::RescaleBySavepoint,
+            reason: format!("{summary} (the job's scheduler cannot rescale in place: stop with a savepoint, submit again)"),
+            payload: intent.to_json(),
+            created_at: now_ms(),
+        })
+        .await?;
+    {
+        let mut all = shared.autoscale.lock().unwrap_or_else(|p| p.into_inner());
+        all.entry(mj.key.clone()).or_default().rescaled_at_ms = Some(now_ms());
+    }
+    Ok(())
 }
 
 fn describe(graph: &JobGraph, changes: &BTreeMap<String, u32>) -> String {
@@ -430,15 +482,21 @@ async fn rescale(shared: &Shared, mj: &ManagedJob, client: &FlinkClient, id: &Jo
     }
 }
 
-/// `pipeline.jobvertex-parallelism-overrides` for the next submission of an autoscaled job (see
-/// [`META_OVERRIDES`]), if the autoscaler has rescaled it.
-pub async fn parallelism_overrides(shared: &Shared, mj: &ManagedJob) -> Result<Option<String>> {
+/// The parallelism the autoscaler set for the next submission of an autoscaled job (see
+/// [`META_OVERRIDES`]), if it has rescaled it: by vertex id for
+/// `pipeline.jobvertex-parallelism-overrides`, by stable vertex name for the SQL runner.
+pub async fn parallelism_overrides(shared: &Shared, mj: &ManagedJob) -> Result<Option<Overrides>> {
     if mj.autoscaler.is_none() {
         return Ok(None);
     }
     let Some(v) = shared.store.meta(&mj.key, META_OVERRIDES).await? else { return Ok(None) };
     let o: Overrides = serde_json::from_value(v).map_err(|e| Error::Corrupt(format!("stored setting {}/{META_OVERRIDES}: {e}", mj.key)))?;
-    Ok((!o.by_id.is_empty()).then(|| o.by_id.iter().map(|(k, p)| format!("{k}:{p}")).collect::<Vec<_>>().join(",")))
+    Ok((!o.by_id.is_empty() || !o.by_name.is_empty()).then_some(o))
+}
+
+/// `pipeline.jobvertex-parallelism-overrides` (`<vertex id>:<parallelism>,…`).
+pub fn overrides_by_id(o: &Overrides) -> Option<String> {
+    (!o.by_id.is_empty()).then(|| o.by_id.iter().map(|(k, p)| format!("{k}:{p}")).collect::<Vec<_>>().join(","))
 }
 
 /// The deployed version's declared datagen rates (SQL jobs; nothing for jars).

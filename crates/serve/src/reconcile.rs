@@ -252,6 +252,7 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
         next_recovery_at_ms: recovery_state.next_at_ms,
         checkpoint_stale_after_ms: mj.checkpoint_stale_after_ms,
         upgrade_health_timeout_ms: mj.upgrade_health_timeout_ms,
+        stopped_by_flinkops: stopped_by_flinkops(shared, key, &observed).await?,
     };
 
     // A person asked to restore from a given checkpoint or savepoint.
@@ -325,6 +326,20 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
     Ok((requeue, report, row))
 }
 
+/// When nothing runs and the newest Flink job FINISHED: whether an upgrade or a rescale by
+/// savepoint of flinkops stopped it (then it did not complete by itself and is recovered).
+/// Reads the intent log only in that rare case.
+async fn stopped_by_flinkops(shared: &Shared, key: &str, observed: &Observed) -> Result<Option<String>> {
+    let Some(newest) = observed.jobs.first().filter(|j| j.status == JobStatus::Finished && observed.active().is_none()) else {
+        return Ok(None);
+    };
+    let intents = shared.store.intents(key, 50).await?;
+    let ours = intents.iter().any(|i| {
+        matches!(i.kind, IntentKind::Upgrade | IntentKind::RescaleBySavepoint) && i.payload.get("old_flink_job").and_then(|v| v.as_str()) == Some(newest.flink_job_id.as_str())
+    });
+    Ok(ours.then(|| newest.flink_job_id.clone()))
+}
+
 /// The newest complete savepoint of `flink_job` under a local savepoint directory (`file://…`).
 fn stopped_savepoint_on_disk(dir: &str, flink_job: &str) -> Option<String> {
     let root = dir.strip_prefix("file://").or_else(|| dir.strip_prefix("file:"))?;
@@ -348,7 +363,8 @@ async fn pending_intent(shared: &Shared, key: &str) -> Result<Option<PendingInte
         return Ok(None);
     };
     Ok(Some(match i.kind {
-        IntentKind::Upgrade => PendingIntent::Upgrade { id: i.id, intent: UpgradeIntent::from_json(&i.payload)? },
+        // A rescale by savepoint walks an upgrade's steps with the same version on both sides.
+        IntentKind::Upgrade | IntentKind::RescaleBySavepoint => PendingIntent::Upgrade { id: i.id, intent: UpgradeIntent::from_json(&i.payload)? },
         kind => PendingIntent::Other { id: i.id, kind },
     }))
 }
@@ -393,7 +409,8 @@ pub async fn submit_version(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, 
     let name = flink_job_name(&mj.job, &sv.spec_hash);
     let mut conf: BTreeMap<String, String> = rt.config.clone();
     conf.insert("pipeline.name".into(), name.clone());
-    if let Some(o) = crate::autoscale::parallelism_overrides(shared, mj).await? {
+    let overrides = crate::autoscale::parallelism_overrides(shared, mj).await?.unwrap_or_default();
+    if let Some(o) = crate::autoscale::overrides_by_id(&overrides) {
         conf.insert("pipeline.jobvertex-parallelism-overrides".into(), o);
     }
     let opts = SubmitOptions { parallelism: Some(rt.parallelism), from_savepoint: from.map(str::to_string), allow_non_restored_state: false, flink_configuration: conf.clone() };
@@ -413,7 +430,7 @@ pub async fn submit_version(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, 
             text.push_str(&set("pipeline.name", &name));
             let dist = tokio::task::block_in_place(|| env.dist())?;
             let java = env.java().await?;
-            submit::submit(client, &home, Some(&dist), Some(&java), submit::Program::Sql { script: text, parallelism_by_name: BTreeMap::new() }, &opts).await?
+            submit::submit(client, &home, Some(&dist), Some(&java), submit::Program::Sql { script: text, parallelism_by_name: overrides.by_name.clone() }, &opts).await?
         }
         Program::Jar { path, entry_class, args } => {
             let p = std::path::PathBuf::from(path);
@@ -537,6 +554,13 @@ async fn execute(
                 intent.submit_attempts += 1;
             }
             store.update_intent_payload(id, &intent.to_json()).await?;
+            if let Some(change) = &intent.parallelism {
+                // A rescale by savepoint: this submission (and every later one) runs at the new
+                // parallelism, or at the old one when rolling back — decided by the intent alone,
+                // so a crash anywhere resubmits the same.
+                let p = if rollback { &change.before } else { &change.after };
+                meta.put(shared, crate::autoscale::META_OVERRIDES, Some(p)).await?;
+            }
             match submit_version(shared, mj, env, client, &version, Some(&from_savepoint)).await {
                 Ok(new_id) => {
                     crate::failpoint::hit("upgrade.submitted");
@@ -682,6 +706,12 @@ async fn execute(
                     shared.raise_action_needed(mj, &format!("upgrade of {key} to version {} was rolled back: {reason}", u.to.version)).await;
                 }
                 shared.metrics.action("upgrade", state.as_str());
+            }
+            if done.kind == IntentKind::RescaleBySavepoint {
+                shared.metrics.action("rescale", state.as_str());
+                if state != IntentState::Done {
+                    tracing::warn!(job = %key, "rescale by savepoint ended {state}: {reason}");
+                }
             }
         }
         Action::Alert { summary } => {

@@ -167,10 +167,15 @@ fn taskmanagers(s: &crate::serve::Serve) -> usize {
 }
 
 fn source_rate(s: &crate::serve::Serve, flink_job: &str) -> f64 {
+    source_metric(s, flink_job, "numRecordsOutPerSecond", "sum")
+}
+
+/// One aggregated subtask metric of the job's source vertex (NaN when Flink has none yet).
+fn source_metric(s: &crate::serve::Serve, flink_job: &str, metric: &str, agg: &str) -> f64 {
     let job = crate::support::http_get_json(&format!("{}/jobs/{flink_job}", s.rest_url()));
     let src = job["vertices"].as_array().and_then(|a| a.iter().find(|v| v["name"].as_str().is_some_and(|n| n.starts_with("Source")))).map(|v| v["id"].as_str().unwrap_or("").to_string()).expect("source vertex");
-    let m = crate::support::http_get_json(&format!("{}/jobs/{flink_job}/vertices/{src}/subtasks/metrics?get=numRecordsOutPerSecond&agg=sum", s.rest_url()));
-    m.as_array().and_then(|a| a.first()).and_then(|x| x["sum"].as_f64()).unwrap_or(f64::NAN)
+    let m = crate::support::http_get_json(&format!("{}/jobs/{flink_job}/vertices/{src}/subtasks/metrics?get={metric}&agg={agg}", s.rest_url()));
+    m.as_array().and_then(|a| a.first()).and_then(|x| x[agg].as_f64()).unwrap_or(f64::NAN)
 }
 
 /// The issue's real proof: `flinkops serve` with `examples/autoscaling/flinkops.yaml` scales the
@@ -239,6 +244,9 @@ fn serve_scales_the_bottleneck_up_in_one_decision_and_down_after_the_rate_drops(
     std::thread::sleep(Duration::from_secs(70));
     let after = source_rate(&s, &flink_job);
     assert!(after.is_finite() && after > 0.0, "the rescaled job runs: {after}");
+    // Backpressure on the source (ms/s, average over subtasks) before the decision and now.
+    let bp_before = src["metrics"]["backpressured_ms_per_s"].as_f64().unwrap_or(f64::NAN);
+    let bp_after = source_metric(&s, &flink_job, "backPressuredTimeMsPerSecond", "avg");
     assert_eq!(applied_rescales(&s.job(key.0, key.1)).len(), 1, "one decision: no second rescale at the same load");
 
     // 3. The rate drops 120×: an upgrade to the same job at 50 rows/s starts from a savepoint
@@ -255,13 +263,10 @@ fn serve_scales_the_bottleneck_up_in_one_decision_and_down_after_the_rate_drops(
     let flink_job2 = j.0["job"]["flink_job_id"].as_str().unwrap().to_string();
     assert_ne!(flink_job2, flink_job);
     let upgraded = Instant::now();
-    // The SQL planner numbers its nodes per JobManager process, so the new version has new
-    // vertex ids: serve carries the parallelism over by vertex name, in place, once it runs.
-    wait_for("the new version to run with the autoscaler's parallelism", Duration::from_secs(120), || {
-        flink_vertices(&s, &flink_job2).iter().any(|(n, p)| n.contains("GroupAggregate") && *p == p1).then_some(())
-    });
-    let carried = s.job(key.0, key.1)["intents"].as_array().unwrap().iter().find(|i| i["kind"] == "rescale").cloned().expect("rescale intent");
-    assert!(carried["reason"].as_str().unwrap_or("").contains("carry"), "{carried:#}");
+    // The new version is submitted at the autoscaler's parallelism (the SQL runner sets it by
+    // stable vertex name): no restart to carry it over.
+    let vertices = flink_vertices(&s, &flink_job2);
+    assert!(vertices.iter().any(|(n, p)| n.contains("GroupAggregate") && *p == p1), "the upgraded job starts at {p1}: {vertices:?}");
 
     // 4. After the stabilization, the window and the scale-down delay: scaled down.
     let (j, down) = wait_for("serve's autoscaler to scale down", Duration::from_secs(360), || {
@@ -290,7 +295,7 @@ fn serve_scales_the_bottleneck_up_in_one_decision_and_down_after_the_rate_drops(
     let all = applied_rescales(&j);
     assert_eq!(all.len(), 2, "exactly one scale-up and one scale-down decision: {all:#?}");
     let rescales: Vec<Value> = j["intents"].as_array().unwrap().iter().filter(|i| i["kind"] == "rescale").cloned().collect();
-    assert_eq!(rescales.len(), 3, "scale-up, the carry into the upgraded job, scale-down: {rescales:#?}");
+    assert_eq!(rescales.len(), 2, "scale-up and scale-down, nothing to carry into the upgraded job: {rescales:#?}");
     assert!(rescales.iter().all(|i| i["state"] == "done"), "{rescales:#?}");
     let latest = j["scalings"].as_array().and_then(|a| a.first()).cloned().unwrap_or(Value::Null);
     assert_ne!(latest["decision"]["status"], "rescale", "{latest:#}");
@@ -303,12 +308,67 @@ fn serve_scales_the_bottleneck_up_in_one_decision_and_down_after_the_rate_drops(
 
     println!(
         "serve autoscaler real-Flink: aggregate 1 → {p1} in one decision {:.1} s after the job ran (stabilization 65 s, window 15–30 s), \
-         running at {p1} {:.1} s later; source {before:.0}/s → {after:.0}/s of {rate:.0}/s; after the drop to 50/s: {p1} → {p2} {:.1} s after the upgrade \
+         running at {p1} {:.1} s later; source {before:.0}/s → {after:.0}/s of {rate:.0}/s, source backpressure {bp_before:.0} → {bp_after:.0} ms/s; after the drop to 50/s: {p1} → {p2} {:.1} s after the upgrade \
          (stabilization 65 s + window + 30 s delay); 2 rescales in all; the added TaskManager stopped {:.1} s after the scale-down",
         (decided - running).as_secs_f64(),
         (rescaled - decided).as_secs_f64(),
         (scaled_down - upgraded).as_secs_f64(),
         (released - scaled_down).as_secs_f64(),
     );
+    s.stop();
+}
+
+/// On a cluster without the adaptive scheduler (`jobmanager.scheduler: default`), serve cannot
+/// rescale in place: it stops the job with a savepoint and submits it again from that savepoint
+/// at the new parallelism — a `rescale_by_savepoint` intent walked like an upgrade — and the new
+/// Flink job restores its state from the savepoint and runs at the autoscaler's parallelism
+/// (the SQL runner sets it by vertex name: the resubmitted SQL job has new vertex ids).
+#[test]
+fn without_the_adaptive_scheduler_serve_rescales_by_savepoint_and_resubmission() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = format!("it-asp-{}", std::process::id());
+    let spec = dir.path().join("flinkops.yaml");
+    let text = EXAMPLE_SPEC
+        .replace("platform: autoscaling", &format!("platform: {platform}"))
+        .replace("taskManager: {replicas: 1, maxReplicas: 2, memory: 2g, slots: 2}", "taskManager: {replicas: 1, memory: 2g, slots: 4}\n    flinkConfiguration:\n      jobmanager.scheduler: default");
+    assert!(text.contains("jobmanager.scheduler: default"), "the example's taskManager line changed: update this test");
+    std::fs::write(&spec, text).unwrap();
+    std::fs::write(dir.path().join("job.sql"), JOB_SQL).unwrap();
+    let mut s = crate::serve::Serve::start(&spec, &format!("{platform}-local"), dir.path());
+    let key = ("local", "autoscaling-demo");
+
+    let j = wait_for("the job to run", Duration::from_secs(240), || {
+        let j = s.job(key.0, key.1);
+        (j["job"]["phase"] == "running" && j["job"]["flink_job_id"].is_string()).then_some(j)
+    });
+    s.cluster_watchdog();
+    let flink_job = j["job"]["flink_job_id"].as_str().unwrap().to_string();
+    let running = Instant::now();
+    // The default scheduler refuses in-place rescaling: the premise of this test, from Flink.
+    let refused = crate::support::http_get_ok(&format!("{}/jobs/{flink_job}/resource-requirements", s.rest_url())).unwrap_or_default();
+    assert!(refused.contains("does not support changing the parallelism"), "{refused}");
+
+    let (j, rescale) = wait_for("a rescale by savepoint to finish", Duration::from_secs(420), || {
+        let j = s.job(key.0, key.1);
+        let i = j["intents"].as_array()?.iter().find(|i| i["kind"] == "rescale_by_savepoint")?.clone();
+        (i["state"] != "pending" && j["job"]["phase"] == "running").then_some((j, i))
+    });
+    let done = Instant::now();
+    assert_eq!(rescale["state"], "done", "{rescale:#}");
+    let up = applied_rescales(&j).first().cloned().expect("the applied decision");
+    let p1 = vertex_decision(&up, "GroupAggregate")["new_parallelism"].as_u64().unwrap();
+    assert!(p1 > 1, "{up:#}");
+    let sp = rescale["payload"]["savepoint"].as_str().expect("the savepoint the job stopped with").to_string();
+    let flink_job2 = j["job"]["flink_job_id"].as_str().unwrap().to_string();
+    assert_ne!(flink_job2, flink_job, "a new Flink job");
+    assert!(!j["intents"].as_array().unwrap().iter().any(|i| i["kind"] == "rescale"), "nothing was tried in place");
+    let vertices = flink_vertices(&s, &flink_job2);
+    assert!(vertices.iter().any(|(n, p)| n.contains("GroupAggregate") && *p == p1), "the aggregate runs at {p1}: {vertices:?}");
+    assert!(vertices.iter().any(|(n, p)| n.starts_with("Source") && *p == 1), "the source keeps 1: {vertices:?}");
+    let restored = crate::support::http_get_json(&format!("{}/jobs/{flink_job2}/checkpoints", s.rest_url()))["latest"]["restored"].clone();
+    assert_eq!(restored["is_savepoint"], true, "{restored:#}");
+    let norm = |p: &str| p.trim_start_matches("file:").trim_start_matches("//").trim_end_matches('/').to_string();
+    assert_eq!(restored["external_path"].as_str().map(norm), Some(norm(&sp)), "restored from the rescale's savepoint: {restored:#}");
+    println!("rescale by savepoint: aggregate 1 → {p1}, done {:.1} s after the job first ran (decision, stop-with-savepoint, resubmit, first checkpoint)", (done - running).as_secs_f64());
     s.stop();
 }

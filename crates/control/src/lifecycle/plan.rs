@@ -142,6 +142,9 @@ pub struct Facts {
     pub checkpoint_stale_after_ms: Option<i64>,
     /// How long a new version has to run and complete a checkpoint before it is rolled back.
     pub upgrade_health_timeout_ms: i64,
+    /// The Flink job flinkops itself stopped (stop-with-savepoint of an upgrade or a rescale
+    /// that then failed): FINISHED because of us, not a bounded job that completed — recovered.
+    pub stopped_by_flinkops: Option<String>,
 }
 
 /// One step for the shell.
@@ -228,7 +231,7 @@ pub fn plan(desired: &Desired, observed: &Observed, facts: &Facts) -> Vec<Action
     match active {
         None if observed.jobs.is_empty() && facts.deployed.is_none() => vec![Action::Deploy { version: desired.version.clone() }],
         // A bounded job that completed (the newest run FINISHED with no one stopping it): done.
-        None if observed.jobs.first().is_some_and(|j| j.status == JobStatus::Finished) => vec![],
+        None if observed.jobs.first().is_some_and(|j| j.status == JobStatus::Finished && facts.stopped_by_flinkops.as_deref() != Some(j.flink_job_id.as_str())) => vec![],
         None => recover(desired, facts, None, "the job is not running"),
         Some(j) if j.status == JobStatus::Starting => vec![Action::Wait { why: "the job is starting".into(), until_ms: None }],
         Some(j) if same_spec(j.spec_hash.as_deref(), &desired.version.spec_hash) => {
@@ -308,6 +311,7 @@ mod tests {
             next_recovery_at_ms: None,
             checkpoint_stale_after_ms: Some(600_000),
             upgrade_health_timeout_ms: 120_000,
+            stopped_by_flinkops: None,
         }
     }
 
@@ -390,6 +394,12 @@ mod tests {
         assert_eq!(plan(&desired(1), &finished, &facts()), vec![]);
         let cancelled = on_cluster(vec![job("a", Some("hash1"), JobStatus::Stopped, 3)]);
         assert!(matches!(&plan(&desired(1), &cancelled, &facts())[..], [Action::Recover { .. }]));
+        // FINISHED because a failed upgrade stopped it (no savepoint came of it): recovered from
+        // its latest checkpoint, not left alone as a completed bounded job.
+        let ours = Facts { stopped_by_flinkops: Some("a".into()), ..facts() };
+        assert!(matches!(&plan(&desired(1), &finished, &ours)[..], [Action::Recover { cancel_first: None, .. }]));
+        let other = Facts { stopped_by_flinkops: Some("older".into()), ..facts() };
+        assert_eq!(plan(&desired(1), &finished, &other), vec![]);
     }
 
     #[test]

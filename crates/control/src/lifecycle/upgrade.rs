@@ -13,6 +13,14 @@
 //!
 //! The savepoint is never deleted while the intent is pending, and the last upgrade's savepoint
 //! stays protected afterwards (see [`crate::retention::protected_paths`]).
+//!
+//! A rescale on a cluster without the adaptive scheduler is the same walk with the same version
+//! on both sides and a [`ParallelismChange`]: stop with a savepoint, submit the version again
+//! from it at the new parallelism, and roll back to the old parallelism from the same savepoint
+//! if it does not become healthy. With one spec hash on both sides, the jobs are told apart by
+//! their Flink job ids (the replaced one, the one the rescale started).
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +52,24 @@ pub struct UpgradeIntent {
     pub rollback_reason: Option<String>,
     #[serde(default)]
     pub rollback_attempts: u32,
+    /// A rescale by savepoint: the parallelism before and after (the version stays the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<ParallelismChange>,
+}
+
+/// Parallelism per job vertex: by vertex id (`pipeline.jobvertex-parallelism-overrides`) and by
+/// the vertex's stable name (SQL jobs: the SQL runner applies it by name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VertexParallelism {
+    pub by_id: BTreeMap<String, u32>,
+    pub by_name: BTreeMap<String, u32>,
+}
+
+/// What a rescale by savepoint changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParallelismChange {
+    pub before: VertexParallelism,
+    pub after: VertexParallelism,
 }
 
 impl UpgradeIntent {
@@ -60,7 +86,13 @@ impl UpgradeIntent {
             rolling_back: false,
             rollback_reason: None,
             rollback_attempts: 0,
+            parallelism: None,
         }
+    }
+
+    /// The same version on both sides: a rescale (jobs are told apart by id, not by spec hash).
+    pub fn is_rescale(&self) -> bool {
+        self.from.spec_hash == self.to.spec_hash
     }
 
     /// The payload as stored.
@@ -83,7 +115,14 @@ pub fn resume(id: i64, u: &UpgradeIntent, observed: &Observed, now_ms: i64) -> A
     if !observed.cluster_reachable {
         return wait("the cluster's REST API does not answer");
     }
-    let new_job = observed.active_with_hash(&u.to.spec_hash);
+    // The job this upgrade started: never the one it replaces; during a rescale's rollback only
+    // the one recorded (the rolled-back job has the same spec hash).
+    let new_job = observed.jobs.iter().find(|j| {
+        j.status.is_active()
+            && j.flink_job_id != u.old_flink_job
+            && super::plan::same_spec(j.spec_hash.as_deref(), &u.to.spec_hash)
+            && !(u.is_rescale() && u.rolling_back && u.new_flink_job.as_deref() != Some(j.flink_job_id.as_str()))
+    });
     if u.rolling_back {
         let Some(sp) = &u.savepoint else {
             return Action::FinishIntent { id, state: IntentState::Failed, reason: "rollback without a savepoint; recovery takes over".into() };
@@ -91,7 +130,10 @@ pub fn resume(id: i64, u: &UpgradeIntent, observed: &Observed, now_ms: i64) -> A
         if let Some(j) = new_job {
             return Action::Cancel { flink_job_id: j.flink_job_id.clone() };
         }
-        return match observed.active_with_hash(&u.from.spec_hash) {
+        let previous = observed.jobs.iter().find(|j| {
+            j.status.is_active() && super::plan::same_spec(j.spec_hash.as_deref(), &u.from.spec_hash) && u.new_flink_job.as_deref() != Some(j.flink_job_id.as_str())
+        });
+        return match previous {
             Some(j) if j.status == JobStatus::Running => Action::FinishIntent {
                 id,
                 state: IntentState::RolledBack,
@@ -201,6 +243,51 @@ mod tests {
         for (step, intent, jobs, want) in rows {
             // The payload goes through the store as JSON: resume from what was stored.
             let stored = UpgradeIntent::from_json(&intent.to_json()).expect("payload round trip");
+            let got = resume(7, &stored, &Observed { cluster_reachable: true, jobs }, NOW);
+            assert_eq!(got, want, "crash after: {step}");
+        }
+    }
+
+    /// A rescale by savepoint (version 1 on both sides): every job has the same spec hash, so the
+    /// walk tells the replaced job, the rescaled one and the rolled-back one apart by id.
+    #[test]
+    fn a_crash_at_every_step_of_a_rescale_by_savepoint_resumes_or_rolls_back() {
+        let change = ParallelismChange {
+            before: VertexParallelism { by_id: BTreeMap::new(), by_name: BTreeMap::from([("agg".to_string(), 1)]) },
+            after: VertexParallelism { by_id: BTreeMap::new(), by_name: BTreeMap::from([("agg".to_string(), 4)]) },
+        };
+        let base = UpgradeIntent { parallelism: Some(change), ..UpgradeIntent::new(v(1), v(1), "old".into(), 60_000) };
+        assert!(base.is_rescale() && !self::base().is_rescale());
+        let with_sp = UpgradeIntent { savepoint: Some(SP.into()), ..base.clone() };
+        let submitted = UpgradeIntent { submit_attempts: 1, ..with_sp.clone() };
+        let recorded = UpgradeIntent { new_flink_job: Some("new".into()), deadline_ms: Some(NOW + 30_000), ..submitted.clone() };
+        let expired = UpgradeIntent { deadline_ms: Some(NOW - 1), ..recorded.clone() };
+        let rolling = UpgradeIntent { rolling_back: true, rollback_reason: Some("deadline".into()), ..expired.clone() };
+        let rolling_submitted = UpgradeIntent { rollback_attempts: 1, ..rolling.clone() };
+        let submit_new = Action::Submit { version: v(1), from_savepoint: SP.into(), rollback: false };
+        let submit_old = Action::Submit { version: v(1), from_savepoint: SP.into(), rollback: true };
+        let rows: Vec<(&str, UpgradeIntent, Vec<LiveJob>, Action)> = vec![
+            ("intent written, nothing done", base.clone(), vec![live("old", 1, JobStatus::Running, 5, None)], Action::StopWithSavepoint { flink_job_id: "old".into() }),
+            ("stopped, savepoint not recorded", base.clone(), vec![live("old", 1, JobStatus::Finished, 5, Some(SP))], submit_new.clone()),
+            // The old job (same hash), still shown running, is not mistaken for the rescaled one.
+            ("savepoint recorded, old job still shown running", with_sp.clone(), vec![live("old", 1, JobStatus::Running, 5, None)], submit_new.clone()),
+            (
+                "submitted, job id not recorded",
+                submitted.clone(),
+                vec![live("new", 1, JobStatus::Starting, 0, None), live("old", 1, JobStatus::Finished, 5, Some(SP))],
+                Action::AwaitHealthy { flink_job_id: "new".into(), deadline_ms: NOW + 60_000 },
+            ),
+            ("rescaled job healthy", recorded.clone(), vec![live("new", 1, JobStatus::Running, 1, None)], Action::FinishIntent { id: 7, state: IntentState::Done, reason: "version 1 runs and checkpoints".into() }),
+            ("deadline passed", expired.clone(), vec![live("new", 1, JobStatus::Running, 0, None)], Action::StartRollback { reason: "version 1 did not run and complete a checkpoint before its deadline".into() }),
+            ("rollback recorded, rescaled job still up", rolling.clone(), vec![live("new", 1, JobStatus::Running, 0, None)], Action::Cancel { flink_job_id: "new".into() }),
+            ("rescaled job cancelled", rolling.clone(), vec![live("new", 1, JobStatus::Stopped, 0, None)], submit_old.clone()),
+            // The rolled-back job has the rescaled job's spec hash: it is not cancelled in turn.
+            ("rolled-back job starting", rolling_submitted.clone(), vec![live("back", 1, JobStatus::Starting, 0, None), live("new", 1, JobStatus::Stopped, 0, None)], wait("the previous version is starting")),
+            ("rolled-back job running", rolling_submitted.clone(), vec![live("back", 1, JobStatus::Running, 0, None)], Action::FinishIntent { id: 7, state: IntentState::RolledBack, reason: "deadline".into() }),
+        ];
+        for (step, intent, jobs, want) in rows {
+            let stored = UpgradeIntent::from_json(&intent.to_json()).expect("payload round trip");
+            assert_eq!(stored.parallelism, intent.parallelism);
             let got = resume(7, &stored, &Observed { cluster_reachable: true, jobs }, NOW);
             assert_eq!(got, want, "crash after: {step}");
         }

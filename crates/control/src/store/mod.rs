@@ -91,14 +91,18 @@ string_enum! {
         Suspend = "suspend",
         Savepoint = "savepoint",
         DeleteSnapshot = "delete_snapshot",
+        /// In place, through the adaptive scheduler.
         Rescale = "rescale",
+        /// Stop with a savepoint and submit again at the new parallelism (clusters without the
+        /// adaptive scheduler); the payload is an upgrade's, with the same version on both sides.
+        RescaleBySavepoint = "rescale_by_savepoint",
     }
 }
 
 impl IntentKind {
     /// Exclusive kinds change what runs; at most one may be pending per job.
     pub fn is_exclusive(self) -> bool {
-        matches!(self, IntentKind::Deploy | IntentKind::Upgrade | IntentKind::Rollback | IntentKind::Recover | IntentKind::Suspend)
+        matches!(self, IntentKind::Deploy | IntentKind::Upgrade | IntentKind::Rollback | IntentKind::Recover | IntentKind::Suspend | IntentKind::RescaleBySavepoint)
     }
 }
 
