@@ -2,25 +2,35 @@
 //! N jobs, with N = 10 measured in the same run as the baseline.
 //!
 //! ```text
-//! cargo bench -p flinkops-serve --bench scale -- [--jobs 1000] [--seconds 120] [--tick-secs 5] [--baseline 10]
+//! cargo bench -p flinkops-serve --bench scale -- [--jobs 1000] [--seconds 120] [--warmup 30] [--tick-secs 5] [--baseline 10] [--inject-every 3]
 //! ```
 //!
 //! - A Flink REST simulator (axum on 127.0.0.1, a free port) answers every endpoint serve uses
 //!   with the bodies recorded from a real Flink 2.3.0 (`crates/rest/tests/fixtures/2.3.0`), job
 //!   ids, names and timestamps substituted: a run request creates a RUNNING job named by its
-//!   `pipeline.name`; its checkpoints complete every [`SIM_CHECKPOINT_MS`].
+//!   `pipeline.name`; its checkpoints complete every [`SIM_CHECKPOINT_MS`] (also its configured
+//!   interval); its job metrics and every vertex's subtask metrics answer as recorded (with a
+//!   busy time and record rates).
 //! - The real `flinkops serve` binary runs as a child process. It is `$FLINKOPS_BIN`, else
 //!   `<target>/release/flinkops` (`$CARGO_TARGET_DIR` or the workspace's `target/`); when that is
 //!   missing the bench builds it first with `cargo build --release -p flinkops`.
 //! - serve needs a Flink 2.3 distribution and Java to build the SQL runner jar it uploads:
 //!   `$FLINKOPS_HOME`, else the workspace's `target/test-home` (`scripts/test.sh` installs 2.3.0
 //!   there).
-//! - Measured: time until all N jobs run; then over a steady window of `--seconds`: serve's RSS
+//! - Measured: time until all N jobs run; then, after `--warmup` seconds (the jobs' first
+//!   checkpoints), over a steady window of `--seconds`: serve's RSS
 //!   (VmRSS sampled from `/proc/<pid>/status`, and VmHWM), its CPU (utime + stime from
 //!   `/proc/<pid>/stat`), reconcile step durations (the `flinkops_reconcile_duration_seconds`
 //!   histogram of `/metrics`, difference over the window), the interval between two reconciles of
 //!   a job and the full-fleet cycle (from `reconciled_at` in `/api/v1/status`, sampled every second:
-//!   for each sample at time t, how long until every job was reconciled after t).
+//!   for each sample at time t, how long until every job was reconciled after t; a light step
+//!   counts), light and full steps (`flinkops_reconcile_steps_total`; the duration histogram
+//!   counts full steps only).
+//! - Change detection: every `--inject-every` seconds (default 3, 0: none) the simulator restarts
+//!   one running job the way Flink's restart strategy does (state `RESTARTING`, a new
+//!   `last-modification`); measured is how long until serve's status shows the job `STARTING`
+//!   (polled every second, so the figures include up to a second of polling), after which the
+//!   job runs again. Not shown within 60 s counts as missed.
 //!
 //! Every process started here is stopped by its pid; the store and the spec live in temp dirs.
 
@@ -75,6 +85,9 @@ struct Templates {
     job_cancelled: &'static str,
     checkpoints: Value,
     checkpoints_restored: Value,
+    checkpoints_config: Value,
+    job_metrics: &'static str,
+    subtask_metrics: Value,
     savepoint_trigger: Value,
     savepoint_completed: Value,
     stop_trigger: Value,
@@ -101,6 +114,9 @@ impl Templates {
             job_cancelled: fixture!("job_cancelled"),
             checkpoints: parse(fixture!("checkpoints_running"), "checkpoints_running"),
             checkpoints_restored: parse(fixture!("checkpoints_restored"), "checkpoints_restored"),
+            checkpoints_config: parse(fixture!("checkpoints_config"), "checkpoints_config"),
+            job_metrics: fixture!("job_metrics"),
+            subtask_metrics: parse(fixture!("subtask_metrics_agg"), "subtask_metrics_agg"),
             savepoint_trigger: parse(fixture!("savepoint_trigger"), "savepoint_trigger"),
             savepoint_completed: parse(fixture!("savepoint_status_completed"), "savepoint_status_completed"),
             stop_trigger: parse(fixture!("stop_trigger"), "stop_trigger"),
@@ -124,6 +140,8 @@ struct SimJob {
     start: i64,
     state: &'static str,
     end: i64,
+    /// When the job last changed state (`last-modification`).
+    modified: i64,
     restored_from: Option<String>,
 }
 
@@ -164,6 +182,23 @@ impl Sim {
     }
     fn requests(&self) -> BTreeMap<&'static str, u64> {
         self.counters.requests.lock().expect("counter lock").clone()
+    }
+    /// Flink's restart strategy at work on a running job: `RESTARTING` (`back` false), then
+    /// `RUNNING` again (`back` true), each with a new `last-modification`, as in Flink.
+    /// Returns whether the job was found.
+    fn restart(&self, jid: &str, back: bool) -> bool {
+        let mut st = self.state.lock().expect("sim lock");
+        let Some(&i) = st.by_id.get(jid) else { return false };
+        st.jobs[i].state = if back { "RUNNING" } else { "RESTARTING" };
+        st.jobs[i].modified = now_ms();
+        st.overview_cache = None;
+        true
+    }
+    /// The id of the `k`-th job (in submission order) that runs now, cycling.
+    fn running_job(&self, k: usize) -> Option<String> {
+        let st = self.state.lock().expect("sim lock");
+        let running: Vec<&SimJob> = st.jobs.iter().filter(|j| j.state == "RUNNING").collect();
+        (!running.is_empty()).then(|| running[k % running.len()].jid.clone())
     }
 }
 
@@ -218,7 +253,8 @@ async fn jar_run(State(s): State<S>, UrlPath(jar): UrlPath<String>, body: Bytes)
             return json_body(StatusCode::INTERNAL_SERVER_ERROR, s.t.error_jar_not_found);
         }
         let i = st.jobs.len();
-        st.jobs.push(SimJob { jid: jid.clone(), name, start: now_ms(), state: "RUNNING", end: -1, restored_from });
+        let start = now_ms();
+        st.jobs.push(SimJob { jid: jid.clone(), name, start, state: "RUNNING", end: -1, modified: start + 1_000, restored_from });
         st.by_id.insert(jid.clone(), i);
         st.overview_cache = None;
     }
@@ -247,7 +283,7 @@ fn render_overview(s: &Sim, st: &SimState) -> Bytes {
             e["start-time"] = json!(j.start);
             e["end-time"] = json!(j.end);
             e["duration"] = json!(if j.end > 0 { j.end - j.start } else { now - j.start });
-            e["last-modification"] = json!(if j.end > 0 { j.end } else { j.start + 1_000 });
+            e["last-modification"] = json!(if j.end > 0 { j.end } else { j.modified });
             e
         })
         .collect();
@@ -280,12 +316,13 @@ async fn job(State(s): State<S>, UrlPath(jid): UrlPath<String>) -> Response {
     s.count("GET /jobs/:id");
     let Some(j) = job_of(&s, &jid) else { return json_body(StatusCode::NOT_FOUND, s.t.error_job_not_found) };
     let template = match j.state {
-        "RUNNING" => s.t.job_running,
+        "RUNNING" | "RESTARTING" => s.t.job_running,
         "CANCELED" => s.t.job_cancelled,
         _ => s.t.job_finished,
     };
     let text = template.replace(REC_JID, &j.jid).replace(REC_JID_RESTORED, &j.jid).replace(REC_NAME, &j.name);
     let mut v = parse(&text, "job");
+    v["state"] = json!(j.state);
     v["start-time"] = json!(j.start);
     v["end-time"] = json!(j.end);
     v["now"] = json!(now_ms());
@@ -298,6 +335,7 @@ async fn cancel(State(s): State<S>, UrlPath(jid): UrlPath<String>) -> Response {
     let Some(&i) = st.by_id.get(&jid) else { return json_body(StatusCode::NOT_FOUND, s.t.error_job_not_found) };
     st.jobs[i].state = "CANCELED";
     st.jobs[i].end = now_ms();
+    st.jobs[i].modified = st.jobs[i].end;
     st.overview_cache = None;
     json_body(StatusCode::ACCEPTED, s.t.cancel)
 }
@@ -338,6 +376,47 @@ async fn checkpoints(State(s): State<S>, UrlPath(jid): UrlPath<String>) -> Respo
     value_body(StatusCode::OK, &v)
 }
 
+async fn checkpoints_config(State(s): State<S>, UrlPath(jid): UrlPath<String>) -> Response {
+    s.count("GET /jobs/:id/checkpoints/config");
+    if job_of(&s, &jid).is_none() {
+        return json_body(StatusCode::NOT_FOUND, s.t.error_job_not_found);
+    }
+    let mut v = s.t.checkpoints_config.clone();
+    v["interval"] = json!(SIM_CHECKPOINT_MS);
+    value_body(StatusCode::OK, &v)
+}
+
+async fn job_metrics(State(s): State<S>, UrlPath(jid): UrlPath<String>) -> Response {
+    s.count("GET /jobs/:id/metrics");
+    if job_of(&s, &jid).is_none() {
+        return json_body(StatusCode::NOT_FOUND, s.t.error_job_not_found);
+    }
+    json_body(StatusCode::OK, s.t.job_metrics)
+}
+
+/// Every vertex reports the recorded aggregates, with a busy time (the recording's is NaN: its
+/// job had just started) and record rates of a job reading 10 rows per second.
+async fn subtask_metrics(State(s): State<S>, UrlPath((jid, _vid)): UrlPath<(String, String)>) -> Response {
+    s.count("GET /jobs/:id/vertices/:vid/subtasks/metrics");
+    if job_of(&s, &jid).is_none() {
+        return json_body(StatusCode::NOT_FOUND, s.t.error_job_not_found);
+    }
+    let mut v = s.t.subtask_metrics.clone();
+    if let Some(ms) = v.as_array_mut() {
+        for m in ms {
+            let x = match m["id"].as_str() {
+                Some("busyTimeMsPerSecond") => 120.0,
+                Some("numRecordsInPerSecond" | "numRecordsOutPerSecond") => 10.0,
+                _ => continue,
+            };
+            for agg in ["min", "max", "avg", "sum"] {
+                m[agg] = json!(x);
+            }
+        }
+    }
+    value_body(StatusCode::OK, &v)
+}
+
 fn new_trigger(s: &Sim, jid: &str) -> String {
     let tid = s.hex_id(1);
     let location = format!("file:/tmp/flinkops-scale-sim/savepoints/savepoint-{}-{}", &jid[..6], &tid[..12]);
@@ -366,6 +445,7 @@ async fn stop(State(s): State<S>, UrlPath(jid): UrlPath<String>) -> Response {
         if let Some(&i) = st.by_id.get(&jid) {
             st.jobs[i].state = "FINISHED";
             st.jobs[i].end = now_ms();
+            st.jobs[i].modified = st.jobs[i].end;
         }
         st.overview_cache = None;
     }
@@ -408,6 +488,9 @@ async fn start_sim() -> SimHandle {
         .route("/jobs/overview", get(jobs_overview))
         .route("/jobs/{jid}", get(job).patch(cancel))
         .route("/jobs/{jid}/checkpoints", get(checkpoints))
+        .route("/jobs/{jid}/checkpoints/config", get(checkpoints_config))
+        .route("/jobs/{jid}/metrics", get(job_metrics))
+        .route("/jobs/{jid}/vertices/{vid}/subtasks/metrics", get(subtask_metrics))
         .route("/jobs/{jid}/savepoints", post(savepoint_trigger))
         .route("/jobs/{jid}/savepoints/{tid}", get(savepoint_status))
         .route("/jobs/{jid}/stop", post(stop))
@@ -575,6 +658,28 @@ fn parse_hist(text: &str) -> Hist {
     h
 }
 
+/// `flinkops_reconcile_steps_total` by kind (`light`, `full:<why>`); empty for a serve that
+/// does not export it (every step of such a serve is a full one, counted by the histogram).
+fn parse_steps(text: &str) -> BTreeMap<String, f64> {
+    let mut m = BTreeMap::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("flinkops_reconcile_steps_total{") else { continue };
+        let Some((labels, value)) = rest.rsplit_once("} ") else { continue };
+        let Ok(value) = value.parse::<f64>() else { continue };
+        let label = |name: &str| labels.split(&format!("{name}=\"")).nth(1).and_then(|r| r.split('"').next()).unwrap_or("").to_string();
+        let key = match label("kind").as_str() {
+            "full" => format!("full:{}", label("why")),
+            k => k.to_string(),
+        };
+        *m.entry(key).or_default() += value;
+    }
+    m
+}
+
+fn minus_steps(after: &BTreeMap<String, f64>, before: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+    after.iter().map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0))).collect()
+}
+
 impl Hist {
     fn minus(&self, before: &Hist) -> Hist {
         Hist {
@@ -640,6 +745,19 @@ struct Figures {
     step_p50_ms: f64,
     step_p95_ms: f64,
     step_p99_ms: f64,
+    light_steps_per_s: f64,
+    full_steps_per_s: f64,
+    /// Full steps per second by why (`full:due`, `full:changed`, …); empty for a serve without
+    /// light steps.
+    full_steps_by_why: BTreeMap<String, f64>,
+    /// Injected restarts (RESTARTING) and how long until serve's status showed them.
+    injected: usize,
+    detected: usize,
+    /// Not shown within [`DETECT_TIMEOUT`].
+    missed: usize,
+    detect_p50_s: f64,
+    detect_p95_s: f64,
+    detect_max_s: f64,
     job_interval_median_s: f64,
     job_interval_p95_s: f64,
     fleet_cycle_median_s: f64,
@@ -683,7 +801,10 @@ fn wait_for_listen(log: &Path, child: &mut Child, deadline: Duration) -> String 
     panic!("serve did not report its address within {deadline:?}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
 }
 
-async fn run_scenario(n: usize, seconds: u64, tick_secs: u64, bin: &Path) -> Figures {
+/// An injected restart not shown by serve within this long counts as missed (and is undone).
+const DETECT_TIMEOUT: Duration = Duration::from_secs(60);
+
+async fn run_scenario(n: usize, seconds: u64, warmup: u64, tick_secs: u64, inject_every: u64, bin: &Path) -> Figures {
     let sim = start_sim().await;
     let dir = tempfile::tempdir().expect("a temp dir for the spec and the store");
     let platform = format!("scale-bench-{}-{n}", std::process::id());
@@ -746,19 +867,55 @@ async fn run_scenario(n: usize, seconds: u64, tick_secs: u64, bin: &Path) -> Fig
     };
     let rss_deploy_peak = rss.lock().expect("rss lock").iter().map(|s| s.1).max().unwrap_or(0);
 
-    // Steady window.
+    // Steady window, after the jobs' first checkpoints and the first full steps that follow.
+    tokio::time::sleep(Duration::from_secs(warmup)).await;
     let window_start = started.elapsed().as_secs_f64();
-    let hist0 = parse_hist(&client.text("/metrics").await.unwrap_or_default());
+    let metrics0 = client.text("/metrics").await.unwrap_or_default();
+    let hist0 = parse_hist(&metrics0);
+    let steps0 = parse_steps(&metrics0);
     let cpu0 = cpu_ticks(pid);
     let req0 = sim.sim.requests();
     let bytes0 = sim.sim.counters.overview_bytes.load(Ordering::Relaxed);
     let t0 = Instant::now();
     let mut snaps: Vec<Snapshot> = Vec::new();
+    // Restarts injected every `inject_every` seconds (Flink job id → when), and how long serve's
+    // status took to show each (the job's state STARTING).
+    let mut injected: HashMap<String, i64> = HashMap::new();
+    let (mut n_injected, mut missed) = (0usize, 0usize);
+    let mut detect: Vec<f64> = Vec::new();
+    let mut second = 0u64;
     while t0.elapsed() < Duration::from_secs(seconds) {
+        second += 1;
+        if inject_every > 0 && second % inject_every == 0 {
+            let k = (n_injected * 7919) % n.max(1);
+            if let Some(jid) = sim.sim.running_job(k).filter(|j| !injected.contains_key(j))
+                && sim.sim.restart(&jid, false)
+            {
+                injected.insert(jid, now_ms());
+                n_injected += 1;
+            }
+        }
         let at_ms = now_ms();
         if let Some(st) = client.status().await {
-            let updated = st["jobs"].as_array().map(|a| a.iter().map(|j| j["reconciled_at"].as_i64()).collect()).unwrap_or_default();
+            let seen_at = now_ms();
+            let jobs = st["jobs"].as_array().cloned().unwrap_or_default();
+            for j in &jobs {
+                if let Some(id) = j["flink_job_id"].as_str()
+                    && j["state"] == "STARTING"
+                    && let Some(t) = injected.remove(id)
+                {
+                    detect.push((seen_at - t) as f64 / 1000.0);
+                    sim.sim.restart(id, true);
+                }
+            }
+            let updated = jobs.iter().map(|j| j["reconciled_at"].as_i64()).collect();
             snaps.push(Snapshot { at_ms, updated });
+        }
+        let timed_out: Vec<String> = injected.iter().filter(|(_, t)| now_ms() - **t > DETECT_TIMEOUT.as_millis() as i64).map(|(id, _)| id.clone()).collect();
+        for id in timed_out {
+            injected.remove(&id);
+            missed += 1;
+            sim.sim.restart(&id, true);
         }
         let next = Duration::from_secs(snaps.len() as u64);
         if let Some(wait) = next.checked_sub(t0.elapsed()) {
@@ -767,7 +924,15 @@ async fn run_scenario(n: usize, seconds: u64, tick_secs: u64, bin: &Path) -> Fig
     }
     let window = t0.elapsed().as_secs_f64();
     let cpu1 = cpu_ticks(pid);
-    let hist = parse_hist(&client.text("/metrics").await.unwrap_or_default()).minus(&hist0);
+    let metrics1 = client.text("/metrics").await.unwrap_or_default();
+    let hist = parse_hist(&metrics1).minus(&hist0);
+    let steps = minus_steps(&parse_steps(&metrics1), &steps0);
+    // Restarts injected in the window's last seconds are undone uncounted.
+    for id in injected.keys() {
+        sim.sim.restart(id, true);
+    }
+    n_injected -= injected.len();
+    detect.sort_by(f64::total_cmp);
     let req1 = sim.sim.requests();
     let bytes1 = sim.sim.counters.overview_bytes.load(Ordering::Relaxed);
     sampler.abort();
@@ -819,6 +984,15 @@ async fn run_scenario(n: usize, seconds: u64, tick_secs: u64, bin: &Path) -> Fig
             _ => f64::NAN,
         },
         step_count: hist.count,
+        light_steps_per_s: steps.get("light").copied().unwrap_or(0.0) / window,
+        full_steps_per_s: hist.count / window,
+        full_steps_by_why: steps.iter().filter(|(k, _)| k.starts_with("full:")).map(|(k, v)| (k.clone(), v / window)).collect(),
+        injected: n_injected,
+        detected: detect.len(),
+        missed,
+        detect_p50_s: percentile(&detect, 0.5),
+        detect_p95_s: percentile(&detect, 0.95),
+        detect_max_s: detect.last().copied().unwrap_or(f64::NAN),
         step_mean_ms: if hist.count > 0.0 { ms(hist.sum / hist.count) } else { f64::NAN },
         step_p50_ms: ms(hist.quantile(0.5)),
         step_p95_ms: ms(hist.quantile(0.95)),
@@ -840,10 +1014,12 @@ struct Args {
     baseline: usize,
     seconds: u64,
     tick_secs: u64,
+    inject_every: u64,
+    warmup: u64,
 }
 
 fn args() -> Args {
-    let mut a = Args { jobs: 1000, baseline: 10, seconds: 120, tick_secs: 5 };
+    let mut a = Args { jobs: 1000, baseline: 10, seconds: 120, tick_secs: 5, inject_every: 3, warmup: 30 };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < argv.len() {
@@ -853,6 +1029,8 @@ fn args() -> Args {
             "--baseline" => a.baseline = value().parse().expect("--baseline takes a number"),
             "--seconds" => a.seconds = value().parse().expect("--seconds takes a number"),
             "--tick-secs" => a.tick_secs = value().parse().expect("--tick-secs takes a number"),
+            "--warmup" => a.warmup = value().parse().expect("--warmup takes a number of seconds"),
+            "--inject-every" => a.inject_every = value().parse().expect("--inject-every takes a number of seconds (0: none)"),
             // `cargo bench` passes `--bench`; other harness flags are ignored too.
             _ => {
                 i += 1;
@@ -869,11 +1047,11 @@ fn main() {
     let a = args();
     let bin = flinkops_bin();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a tokio runtime");
-    eprintln!("scale bench: serve = {}, FLINKOPS_HOME = {}, tick {} s, steady window {} s", bin.display(), flinkops_home().display(), a.tick_secs, a.seconds);
+    eprintln!("scale bench: serve = {}, FLINKOPS_HOME = {}, tick {} s, warm-up {} s, steady window {} s", bin.display(), flinkops_home().display(), a.tick_secs, a.warmup, a.seconds);
     let mut results = Vec::new();
     for n in [a.baseline, a.jobs] {
         eprintln!("scale bench: {n} jobs …");
-        let f = rt.block_on(run_scenario(n, a.seconds, a.tick_secs, &bin));
+        let f = rt.block_on(run_scenario(n, a.seconds, a.warmup, a.tick_secs, a.inject_every, &bin));
         eprintln!("scale bench: {n} jobs deployed in {:.1} s", f.deploy_s);
         results.push(f);
     }
@@ -890,15 +1068,21 @@ fn main() {
             ("RSS peak while deploying (MiB)", f1(b.rss_deploy_peak_mib), f1(m.rss_deploy_peak_mib), r(b.rss_deploy_peak_mib, m.rss_deploy_peak_mib)),
             ("VmHWM (MiB)", f1(b.rss_hwm_mib), f1(m.rss_hwm_mib), r(b.rss_hwm_mib, m.rss_hwm_mib)),
             ("serve CPU, steady (cores)", f2(b.cpu_cores_steady), f2(m.cpu_cores_steady), r(b.cpu_cores_steady, m.cpu_cores_steady)),
-            ("reconcile steps in window", format!("{:.0}", b.step_count), format!("{:.0}", m.step_count), r(b.step_count, m.step_count)),
+            ("full reconcile steps in window", format!("{:.0}", b.step_count), format!("{:.0}", m.step_count), r(b.step_count, m.step_count)),
+            ("full steps per s", f2(b.full_steps_per_s), f2(m.full_steps_per_s), r(b.full_steps_per_s, m.full_steps_per_s)),
+            ("light steps per s", f2(b.light_steps_per_s), f2(m.light_steps_per_s), r(b.light_steps_per_s, m.light_steps_per_s)),
+            ("restarts injected / shown / missed", format!("{}/{}/{}", b.injected, b.detected, b.missed), format!("{}/{}/{}", m.injected, m.detected, m.missed), "-".into()),
+            ("restart shown after, p50 (s)", f2(b.detect_p50_s), f2(m.detect_p50_s), r(b.detect_p50_s, m.detect_p50_s)),
+            ("restart shown after, p95 (s)", f2(b.detect_p95_s), f2(m.detect_p95_s), r(b.detect_p95_s, m.detect_p95_s)),
+            ("restart shown after, max (s)", f2(b.detect_max_s), f2(m.detect_max_s), r(b.detect_max_s, m.detect_max_s)),
             ("step duration p50 (ms)", f1(b.step_p50_ms), f1(m.step_p50_ms), r(b.step_p50_ms, m.step_p50_ms)),
             ("step duration p95 (ms)", f1(b.step_p95_ms), f1(m.step_p95_ms), r(b.step_p95_ms, m.step_p95_ms)),
             ("step duration p99 (ms)", f1(b.step_p99_ms), f1(m.step_p99_ms), r(b.step_p99_ms, m.step_p99_ms)),
             ("step duration mean (ms)", f1(b.step_mean_ms), f1(m.step_mean_ms), r(b.step_mean_ms, m.step_mean_ms)),
-            ("per-job reconcile interval p50 (s)", f2(b.job_interval_median_s), f2(m.job_interval_median_s), r(b.job_interval_median_s, m.job_interval_median_s)),
-            ("per-job reconcile interval p95 (s)", f2(b.job_interval_p95_s), f2(m.job_interval_p95_s), r(b.job_interval_p95_s, m.job_interval_p95_s)),
-            ("full-fleet cycle, median (s)", f2(b.fleet_cycle_median_s), f2(m.fleet_cycle_median_s), r(b.fleet_cycle_median_s, m.fleet_cycle_median_s)),
-            ("full-fleet cycle, max (s)", f2(b.fleet_cycle_max_s), f2(m.fleet_cycle_max_s), r(b.fleet_cycle_max_s, m.fleet_cycle_max_s)),
+            ("per-job step interval p50 (s)", f2(b.job_interval_median_s), f2(m.job_interval_median_s), r(b.job_interval_median_s, m.job_interval_median_s)),
+            ("per-job step interval p95 (s)", f2(b.job_interval_p95_s), f2(m.job_interval_p95_s), r(b.job_interval_p95_s, m.job_interval_p95_s)),
+            ("fleet cycle (any step), median (s)", f2(b.fleet_cycle_median_s), f2(m.fleet_cycle_median_s), r(b.fleet_cycle_median_s, m.fleet_cycle_median_s)),
+            ("fleet cycle (any step), max (s)", f2(b.fleet_cycle_max_s), f2(m.fleet_cycle_max_s), r(b.fleet_cycle_max_s, m.fleet_cycle_max_s)),
             ("GET /jobs/overview per s", f1(b.jobs_overview_per_s), f1(m.jobs_overview_per_s), r(b.jobs_overview_per_s, m.jobs_overview_per_s)),
             ("/jobs/overview MiB/s parsed", f2(b.jobs_overview_mib_per_s), f2(m.jobs_overview_mib_per_s), r(b.jobs_overview_mib_per_s, m.jobs_overview_mib_per_s)),
             ("Flink REST requests per s", f1(b.sim_requests_per_s), f1(m.sim_requests_per_s), r(b.sim_requests_per_s, m.sim_requests_per_s)),
@@ -925,5 +1109,11 @@ fn main() {
         "fleet_cycle_ratio": m.fleet_cycle_median_s / b.fleet_cycle_median_s,
         "step_p50_ratio": m.step_p50_ms / b.step_p50_ms,
     });
+    for f in [b, m] {
+        if !f.full_steps_by_why.is_empty() {
+            let why: Vec<String> = f.full_steps_by_why.iter().map(|(k, v)| format!("{}={v:.2}", k.trim_start_matches("full:"))).collect();
+            println!("full steps per s at {} jobs, by why: {}", f.jobs, why.join(", "));
+        }
+    }
     println!("{line}");
 }

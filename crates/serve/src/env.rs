@@ -125,7 +125,14 @@ impl EnvRuntime {
             return Ok(c.jobs.clone());
         }
         let at = Instant::now();
-        let overview = client.jobs_overview().await?;
+        let overview = match client.jobs_overview().await {
+            Ok(o) => o,
+            Err(e) => {
+                // What was seen before no longer stands (see [`EnvRuntime::recent_jobs_by_name`]).
+                *cached = None;
+                return Err(e);
+            }
+        };
         let mut jobs: JobsByName = HashMap::new();
         for j in overview.jobs {
             if let Some((name, _)) = parse_flink_job_name(&j.name) {
@@ -135,6 +142,16 @@ impl EnvRuntime {
         let jobs = Arc::new(jobs);
         *cached = Some(CachedOverview { at, epoch, jobs: jobs.clone() });
         Ok(jobs)
+    }
+
+    /// The newest overview read (by [`EnvRuntime::jobs_by_name`]) if it is at most `max_age` old,
+    /// without asking Flink; None when there is none, it is older, or the last request failed.
+    /// Unlike `jobs_by_name` it also returns an overview read before an action of another job
+    /// ([`EnvRuntime::invalidate_overview`]): a light step only compares its own job's entries,
+    /// and a job that acted gets a full step.
+    pub async fn recent_jobs_by_name(&self, max_age: Duration) -> Option<Arc<JobsByName>> {
+        let cached = self.overview.lock().await;
+        cached.as_ref().filter(|c| c.at.elapsed() <= max_age).map(|c| c.jobs.clone())
     }
 
     /// The next [`EnvRuntime::jobs_by_name`] asks Flink again (after an action changed what runs).

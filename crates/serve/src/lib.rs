@@ -5,6 +5,8 @@
 //! - [`reconcile`]: one reconcile step of one job — observe Flink, read the facts from the
 //!   store, ask the pure planner (`flinkops_control::lifecycle::plan`) and perform its actions,
 //!   each destructive one recorded as intent first; periodic savepoints and retention.
+//! - [`cadence`]: when a job gets a full reconcile step and when comparing the shared overview
+//!   (a light step) is enough: watch-driven with a periodic resync.
 //! - [`state`]: the shared state, one loop per job and per local environment, and the commands
 //!   (deploy, upgrade, rollback, suspend, resume, savepoint, restore).
 //! - [`autoscale`]: the DS2 autoscaler in the reconcile loop (in place, adaptive scheduler).
@@ -14,6 +16,7 @@
 
 pub mod api;
 pub mod autoscale;
+pub mod cadence;
 pub mod dashboard;
 pub mod env;
 pub mod failpoint;

@@ -20,6 +20,7 @@ pub struct SelfMetrics {
     registry: Mutex<Registry>,
     reconcile_seconds: Family<Labels, Histogram, fn() -> Histogram>,
     reconcile_errors: Family<Labels, Counter>,
+    reconcile_steps: Family<Labels, Counter>,
     actions: Family<Labels, Counter>,
     recoveries: Counter,
     savepoints: Family<Labels, Counter>,
@@ -45,6 +46,7 @@ impl SelfMetrics {
             registry: Mutex::new(Registry::default()),
             reconcile_seconds: Family::new_with_constructor(reconcile_histogram as fn() -> Histogram),
             reconcile_errors: Family::default(),
+            reconcile_steps: Family::default(),
             actions: Family::default(),
             recoveries: Counter::default(),
             savepoints: Family::default(),
@@ -58,6 +60,11 @@ impl SelfMetrics {
         };
         r.register("reconcile_duration_seconds", "Duration of one reconcile step of one job", m.reconcile_seconds.clone());
         r.register("reconcile_errors", "Reconcile steps that ended in an error, by kind", m.reconcile_errors.clone());
+        r.register(
+            "reconcile_steps",
+            "Reconcile steps: light (the overview comparison only) or full, by why it was full (first, requested, unsettled, unobserved, changed, due); reconcile_duration_seconds counts the full ones",
+            m.reconcile_steps.clone(),
+        );
         r.register("actions", "Actions performed on jobs, by action and result", m.actions.clone());
         r.register("recoveries", "Automatic recoveries started", m.recoveries.clone());
         r.register("savepoints", "Savepoints taken, by reason and result", m.savepoints.clone());
@@ -74,6 +81,16 @@ impl SelfMetrics {
 
     fn l(pairs: &[(&str, &str)]) -> Labels {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    /// A light reconcile step ([`crate::cadence::Kind::Light`]).
+    pub fn step_light(&self) {
+        self.reconcile_steps.get_or_create(&Self::l(&[("kind", "light")])).inc();
+    }
+
+    /// A full reconcile step and why it was one ([`crate::cadence::Why`]).
+    pub fn step_full(&self, why: &str) {
+        self.reconcile_steps.get_or_create(&Self::l(&[("kind", "full"), ("why", why)])).inc();
     }
 
     pub fn reconciled(&self, job: &str, seconds: f64) {

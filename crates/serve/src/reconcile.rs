@@ -118,12 +118,14 @@ struct CheckpointPaths {
 pub struct Observation {
     pub observed: Observed,
     checkpoints: HashMap<String, CheckpointPaths>,
+    /// The fingerprint of the job's overview entries (None: the cluster did not answer).
+    pub seen: Option<crate::cadence::Fingerprint>,
 }
 
 /// Reads what is on the cluster for `job` (Flink jobs named `<job>@<hash>`), newest first. The
 /// job list comes from the environment's shared overview ([`EnvRuntime::jobs_by_name`]).
 pub async fn observe(env: &EnvRuntime, client: Option<&FlinkClient>, job: &str) -> Observation {
-    let unreachable = Observation { observed: Observed { cluster_reachable: false, jobs: vec![] }, checkpoints: HashMap::new() };
+    let unreachable = Observation { observed: Observed { cluster_reachable: false, jobs: vec![] }, checkpoints: HashMap::new(), seen: None };
     let Some(client) = client else {
         return unreachable;
     };
@@ -134,6 +136,7 @@ pub async fn observe(env: &EnvRuntime, client: Option<&FlinkClient>, job: &str) 
             return unreachable;
         }
     };
+    let seen = Some(crate::cadence::fingerprint(by_name.get(job)));
     let mut ours: Vec<_> = by_name.get(job).map(|v| v.iter().collect()).unwrap_or_default();
     ours.sort_by_key(|j| std::cmp::Reverse(j.start_time));
     let now = now_ms();
@@ -166,7 +169,7 @@ pub async fn observe(env: &EnvRuntime, client: Option<&FlinkClient>, job: &str) 
         }
         jobs.push(live);
     }
-    Observation { observed: Observed { cluster_reachable: true, jobs }, checkpoints }
+    Observation { observed: Observed { cluster_reachable: true, jobs }, checkpoints, seen }
 }
 
 /// What a step read from the store about the job's versions, once.
@@ -179,9 +182,24 @@ impl Versions {
     }
 }
 
-/// One reconcile step. Returns when to reconcile again, what it did, and the job's observed row
-/// (as stored; health evaluation goes on from it).
-pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Result<(Duration, StepReport, ObservedJob)> {
+/// What one full reconcile step did, and what it leaves for the decisions until the next one
+/// ([`crate::cadence`]).
+pub struct Stepped {
+    /// When to reconcile again at the latest.
+    pub requeue: Duration,
+    pub report: StepReport,
+    /// The job's observed row as stored (health evaluation goes on from it).
+    pub row: ObservedJob,
+    /// The fingerprint of the job's overview entries the step ended with.
+    pub seen: Option<crate::cadence::Fingerprint>,
+    pub outcome: crate::cadence::Outcome,
+    /// When the planner's own deadlines need a full step (checkpoints would be stale, a periodic
+    /// savepoint is due).
+    pub due_ms: Option<i64>,
+}
+
+/// One (full) reconcile step: observe, plan, act, record.
+pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Result<Stepped> {
     let key = mj.key.as_str();
     let now = now_ms();
     let mut report = StepReport { at_ms: now, ..Default::default() };
@@ -323,7 +341,29 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
     if !report.actions.is_empty() {
         requeue = Duration::from_millis(500);
     }
-    Ok((requeue, report, row))
+    let active_running = after.observed.active().filter(|j| j.status == JobStatus::Running);
+    let outcome = crate::cadence::Outcome {
+        phase,
+        acted,
+        pending: had_pending || still_pending.is_some(),
+        waiting: report.waiting.is_some() || requeue < shared.tick,
+        reachable: after.observed.cluster_reachable,
+        autoscaler: mj.autoscaler.is_some(),
+        running: active_running.is_some(),
+        awaiting_checkpoint: mj.checkpoint_interval_ms.is_some() && active_running.is_some_and(|j| j.completed_checkpoints == 0),
+        recovering: recovery_state.attempt > 0,
+    };
+    // The plan recovers a running job whose newest checkpoint is older than the limit.
+    let stale_at = match (mj.checkpoint_stale_after_ms, active_running.and_then(|j| j.last_checkpoint_age_ms)) {
+        (Some(limit), Some(age)) => Some(now.saturating_add(limit - age).saturating_add(1)),
+        _ => None,
+    };
+    let savepoint_at = match (&mj.savepoints, suspended) {
+        (Some(p), false) => p.interval_ms.and_then(|i| meta.get::<i64>(meta::LAST_PERIODIC_SAVEPOINT).ok().flatten().map(|t| t.saturating_add(i))),
+        _ => None,
+    };
+    let due_ms = [stale_at, savepoint_at].into_iter().flatten().min();
+    Ok(Stepped { requeue, report, row, seen: after.seen, outcome, due_ms })
 }
 
 /// When nothing runs and the newest Flink job FINISHED: whether an upgrade or a rescale by
@@ -820,8 +860,9 @@ fn phase_of(pending: Option<&PendingIntent>, observed: &Observed, suspended: boo
 }
 
 /// An unchanged observed row is written again after this long (its `updated_at` says when serve
-/// last confirmed it); a changed one at once.
-const OBSERVED_REFRESH_MS: i64 = 30_000;
+/// last confirmed it, at least every 30 s); a changed one at once. Shorter than the resync
+/// ([`crate::cadence::RESYNC_MIN`]), so that every resync of a settled job confirms it.
+const OBSERVED_REFRESH_MS: i64 = 25_000;
 
 /// Writes the job's observed row when it changed (or is older than [`OBSERVED_REFRESH_MS`]) and
 /// returns it.

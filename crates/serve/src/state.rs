@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use flinkops_control::lifecycle::{RestoreKind, RestoreSource, VersionRef};
@@ -15,6 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{Mutex, Notify, RwLock, watch};
 
+use crate::cadence::{self, Fingerprint, FullStep, Kind};
 use crate::env::EnvRuntime;
 use crate::metrics::SelfMetrics;
 use crate::model::{self, ManagedJob, Platform};
@@ -48,10 +50,40 @@ pub const CONCURRENT_STEPS: usize = 16;
 /// One managed job's loop handles.
 pub struct JobRuntime {
     pub key: String,
+    /// Wakes the loop for its next step (light or full, [`cadence::decide`]); the environment's
+    /// watcher uses it when the job's overview entries changed.
     pub wake: Notify,
+    /// Set by [`JobRuntime::request_full`]: the next step is a full one.
+    requested: AtomicBool,
     /// Held while the job's actions run (the loop, or a savepoint requested through the API).
     pub lock: Mutex<()>,
     pub last: std::sync::Mutex<StepReport>,
+    /// What the last full step left (None before the first one and after a failed one).
+    pub full: std::sync::Mutex<Option<FullStep>>,
+}
+
+impl JobRuntime {
+    fn new(key: &str) -> JobRuntime {
+        JobRuntime {
+            key: key.to_string(),
+            wake: Notify::new(),
+            requested: AtomicBool::new(false),
+            lock: Mutex::new(()),
+            last: std::sync::Mutex::new(StepReport::default()),
+            full: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Wakes the loop for a full step now (a command, a spec reload, supervision that acted).
+    pub fn request_full(&self) {
+        self.requested.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    /// The fingerprint the last full step saw, if there was one.
+    fn seen(&self) -> Option<Option<Fingerprint>> {
+        self.full.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|f| f.seen)
+    }
 }
 
 /// Everything the loops and the API share.
@@ -160,6 +192,9 @@ impl Shared {
                 }
                 let rt = EnvRuntime::new(e.clone(), &self.opts.home, self.opts.flink_home.clone())?;
                 envs.insert(name.clone(), rt.clone());
+                let me = Arc::clone(self);
+                let watched = rt.clone();
+                self.spawn(async move { me.watch_loop(watched).await });
                 if rt.cluster.is_some() {
                     let me = Arc::clone(self);
                     self.spawn(async move { me.supervise_loop(rt).await });
@@ -179,19 +214,20 @@ impl Shared {
         }
         *self.platform.write().await = platform.clone();
         let mut jobs = self.jobs.write().await;
+        // The jobs that already ran get a full step now; a new loop starts with one anyway.
+        for rt in jobs.values() {
+            rt.request_full();
+        }
         for j in &platform.jobs {
             if jobs.contains_key(&j.key) {
                 continue;
             }
-            let rt = Arc::new(JobRuntime { key: j.key.clone(), wake: Notify::new(), lock: Mutex::new(()), last: std::sync::Mutex::new(StepReport::default()) });
+            let rt = Arc::new(JobRuntime::new(&j.key));
             jobs.insert(j.key.clone(), rt.clone());
             let me = Arc::clone(self);
             self.spawn(async move { me.job_loop(rt).await });
         }
         self.metrics.set_jobs(jobs.len());
-        for rt in jobs.values() {
-            rt.wake.notify_one();
-        }
         Ok(changed)
     }
 
@@ -291,7 +327,40 @@ impl Shared {
         let prefix = format!("{env}/");
         for (k, rt) in self.jobs.read().await.iter() {
             if k.starts_with(&prefix) {
-                rt.wake.notify_one();
+                rt.request_full();
+            }
+        }
+    }
+
+    /// The environment's watcher: every tick one `GET /jobs/overview` (shared with the reconcile
+    /// steps, [`EnvRuntime::jobs_by_name`]), and the loops of the jobs whose entries differ from
+    /// what their last full step saw are woken at once — a change of any job is noticed within a
+    /// tick, while the jobs whose entries did not change take light steps ([`cadence`]).
+    async fn watch_loop(self: Arc<Self>, env: Arc<EnvRuntime>) {
+        let mut stop = self.shutdown.subscribe();
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            // Replaced (its spec changed): the new environment has its own watcher.
+            if !self.envs.read().await.get(&env.spec.name).is_some_and(|e| Arc::ptr_eq(e, &env)) {
+                break;
+            }
+            if let Some(client) = env.client().await {
+                let by_name = env.jobs_by_name(&client).await.ok();
+                let names: Vec<(String, String)> = self.platform.read().await.jobs.iter().filter(|j| j.env == env.spec.name).map(|j| (j.key.clone(), j.job.clone())).collect();
+                let jobs = self.jobs.read().await;
+                for (key, job) in &names {
+                    let Some(rt) = jobs.get(key) else { continue };
+                    let current = by_name.as_ref().map(|b| cadence::fingerprint(b.get(job)));
+                    if rt.seen().is_some_and(|seen| seen != current) {
+                        rt.wake.notify_one();
+                    }
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.tick) => {}
+                _ = stop.changed() => {}
             }
         }
     }
@@ -299,6 +368,7 @@ impl Shared {
     async fn job_loop(self: Arc<Self>, rt: Arc<JobRuntime>) {
         let mut stop = self.shutdown.subscribe();
         let mut errors = 0u32;
+        let resync = cadence::resync(self.tick);
         loop {
             if *stop.borrow() {
                 break;
@@ -310,40 +380,71 @@ impl Shared {
             let Some(env) = self.envs.read().await.get(&mj.env).cloned() else {
                 break;
             };
-            let Ok(permit) = self.steps.acquire().await else {
-                break;
+            let requested = rt.requested.swap(false, Ordering::AcqRel);
+            let last = rt.full.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let now = now_ms();
+            // The overview the watcher read this tick (or a step since); never older than two
+            // ticks. Only a settled job's decision looks at it.
+            let current = match &last {
+                Some(l) if l.unsettled.is_none() && !requested => env.recent_jobs_by_name(self.tick * 2).await.map(|b| cadence::fingerprint(b.get(&mj.job))),
+                _ => None,
             };
-            let started = Instant::now();
-            let result = {
-                let _permit = permit;
-                let _g = rt.lock.lock().await;
-                match reconcile::reconcile(&self, &mj, &env).await {
-                    Ok((d, report, row)) => {
-                        crate::health::evaluate(&self, &mj, &env, row).await;
-                        Ok((d, report))
-                    }
-                    Err(e) => Err(e),
+            let kind = cadence::decide(last.as_ref(), now, current, requested);
+            let delay = match kind {
+                Kind::Light => {
+                    self.metrics.step_light();
+                    rt.last.lock().unwrap_or_else(|p| p.into_inner()).at_ms = now;
+                    // Woken at the deadline when it comes before the tick.
+                    let due_in = last.as_ref().map_or(0, |l| l.due_ms.saturating_sub(now)).max(1);
+                    self.tick.min(Duration::from_millis(u64::try_from(due_in).unwrap_or(u64::MAX)))
                 }
-            };
-            self.metrics.reconciled(&rt.key, started.elapsed().as_secs_f64());
-            let delay = match result {
-                Ok((d, report)) => {
-                    errors = 0;
-                    if !report.actions.is_empty() {
-                        tracing::info!(job = %rt.key, phase = %report.phase, actions = ?report.actions, "reconciled");
+                Kind::Full(why) => {
+                    let Ok(permit) = self.steps.acquire().await else {
+                        break;
+                    };
+                    let started = Instant::now();
+                    let result = {
+                        let _permit = permit;
+                        let _g = rt.lock.lock().await;
+                        match reconcile::reconcile(&self, &mj, &env).await {
+                            Ok(st) => {
+                                let health_due = crate::health::evaluate(&self, &mj, &env, st.row.clone()).await;
+                                Ok((st, health_due))
+                            }
+                            Err(e) => Err(e),
+                        }
+                    };
+                    self.metrics.reconciled(&rt.key, started.elapsed().as_secs_f64());
+                    self.metrics.step_full(why.as_str());
+                    match result {
+                        Ok((st, health_due)) => {
+                            errors = 0;
+                            if !st.report.actions.is_empty() {
+                                tracing::info!(job = %rt.key, phase = %st.report.phase, actions = ?st.report.actions, "reconciled");
+                            }
+                            let memo = FullStep {
+                                at_ms: st.report.at_ms,
+                                seen: st.seen,
+                                unsettled: cadence::unsettled(&st.outcome),
+                                due_ms: cadence::due(st.report.at_ms, resync, [st.due_ms, health_due]),
+                            };
+                            tracing::trace!(job = %rt.key, why = why.as_str(), unsettled = ?memo.unsettled, due_in_ms = memo.due_ms - now_ms(), "full step");
+                            *rt.full.lock().unwrap_or_else(|p| p.into_inner()) = Some(memo);
+                            *rt.last.lock().unwrap_or_else(|p| p.into_inner()) = st.report;
+                            st.requeue
+                        }
+                        Err(e) => {
+                            errors += 1;
+                            *rt.full.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                            self.metrics.reconcile_error(e.label());
+                            tracing::warn!(job = %rt.key, "reconcile failed: {e}");
+                            let mut last = rt.last.lock().unwrap_or_else(|p| p.into_inner());
+                            last.at_ms = now_ms();
+                            last.error = Some(e.to_string());
+                            // Error policy: back off, up to a minute.
+                            Duration::from_millis((500u64 << errors.min(7)).min(60_000))
+                        }
                     }
-                    *rt.last.lock().unwrap_or_else(|p| p.into_inner()) = report;
-                    d
-                }
-                Err(e) => {
-                    errors += 1;
-                    self.metrics.reconcile_error(e.label());
-                    tracing::warn!(job = %rt.key, "reconcile failed: {e}");
-                    let mut last = rt.last.lock().unwrap_or_else(|p| p.into_inner());
-                    last.at_ms = now_ms();
-                    last.error = Some(e.to_string());
-                    // Error policy: back off, up to a minute.
-                    Duration::from_millis((500u64 << errors.min(7)).min(60_000))
                 }
             };
             tokio::select! {
@@ -417,7 +518,7 @@ impl Shared {
         let (_, rt) = self.job_and_rt(key).await?;
         let reset = self.reset_breaker(key).await?;
         let v = self.store.latest_spec(key).await?.map(|v| v.version).unwrap_or(0);
-        rt.wake.notify_one();
+        rt.request_full();
         let is_changed = changed.iter().any(|c| c == key);
         let message = match (is_changed, reset) {
             (true, _) => format!("version {v} of `{key}` stored; serve deploys it (an upgrade goes through a savepoint)"),
@@ -457,7 +558,7 @@ impl Shared {
         };
         let target = VersionRef { version: prev.version, spec_hash: prev.spec_hash };
         self.store.put_meta(key, meta::PINNED, Some(&serde_json::to_value(&target).unwrap_or_default()), now_ms()).await?;
-        rt.wake.notify_one();
+        rt.request_full();
         Ok(CommandResult {
             job: key.into(),
             command: "rollback".into(),
@@ -476,7 +577,7 @@ impl Shared {
         self.refuse_if_pending(key, "suspend").await?;
         let already = self.store.meta(key, meta::SUSPENDED).await? == Some(json!(true));
         self.store.put_meta(key, meta::SUSPENDED, Some(&json!(true)), now_ms()).await?;
-        rt.wake.notify_one();
+        rt.request_full();
         let message = if already { format!("`{key}` is already suspended") } else { format!("`{key}` stops with a savepoint and stays stopped until `resume`") };
         Ok(CommandResult { job: key.into(), command: "suspend".into(), changed: !already, message, savepoint: None })
     }
@@ -504,7 +605,7 @@ impl Shared {
         if message.is_empty() {
             message = format!("`{key}` is not suspended and its recoveries are not stopped; nothing to do");
         }
-        rt.wake.notify_one();
+        rt.request_full();
         Ok(CommandResult { job: key.into(), command: "resume".into(), changed: was_suspended || reset, message, savepoint: None })
     }
 
@@ -524,7 +625,7 @@ impl Shared {
             return Err(Error::Input(format!("`{key}` is not running; a savepoint needs a running job")));
         };
         let sp = reconcile::take_savepoint(self, &mj, &env, &client, &active.flink_job_id, "savepoint requested by a person").await?;
-        rt.wake.notify_one();
+        rt.request_full();
         Ok(CommandResult { job: key.into(), command: "savepoint".into(), changed: true, message: format!("savepoint of `{key}` written to {sp}"), savepoint: Some(sp) })
     }
 
@@ -551,7 +652,7 @@ impl Shared {
         };
         let src = RestoreSource { path: path.to_string(), kind };
         self.store.put_meta(key, meta::RESTORE_FROM, Some(&serde_json::to_value(&src).unwrap_or_default()), now_ms()).await?;
-        rt.wake.notify_one();
+        rt.request_full();
         Ok(CommandResult { job: key.into(), command: "restore".into(), changed: true, message: format!("`{key}` restarts from {path}"), savepoint: None })
     }
 

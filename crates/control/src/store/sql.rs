@@ -128,6 +128,42 @@ impl SqlStore {
         self.backend
     }
 
+    /// Appends many samples in one write transaction and keeps only the newest `keep` of each
+    /// series (job, metric) they belong to — what [`Store::record_metric`] does for one sample,
+    /// with one commit (one WAL sync on SQLite) instead of one per sample.
+    pub async fn record_metrics(&self, points: &[(String, String, MetricPoint)], keep: i64) -> Result<()> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let e = || self.err("recording metrics");
+        let mut tx = self.write_tx().await.map_err(e())?;
+        for (job, metric, point) in points {
+            sqlx::query("INSERT INTO metric_history (job, metric, ts, value) VALUES ($1, $2, $3, $4)")
+                .bind(job.as_str())
+                .bind(metric.as_str())
+                .bind(point.ts)
+                .bind(point.value)
+                .execute(&mut *tx)
+                .await
+                .map_err(e())?;
+        }
+        let series: std::collections::BTreeSet<(&str, &str)> = points.iter().map(|(j, m, _)| (j.as_str(), m.as_str())).collect();
+        for (job, metric) in series {
+            sqlx::query(
+                "DELETE FROM metric_history WHERE job = $1 AND metric = $2 AND id NOT IN \
+                 (SELECT id FROM metric_history WHERE job = $1 AND metric = $2 ORDER BY ts DESC, id DESC LIMIT $3)",
+            )
+            .bind(job)
+            .bind(metric)
+            .bind(keep.max(0))
+            .execute(&mut *tx)
+            .await
+            .map_err(e())?;
+        }
+        tx.commit().await.map_err(e())?;
+        Ok(())
+    }
+
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -722,6 +758,38 @@ impl SqlStore {
     /// The pool, for tests that inspect the database directly.
     pub(crate) fn pool_for_tests(&self) -> AnyPool {
         self.pool.clone()
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    /// A batch keeps each series a ring of `keep`, like one `record_metric` per sample, and
+    /// leaves series it does not touch alone.
+    #[tokio::test]
+    async fn record_metrics_keeps_each_series_a_ring() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = SqlStore::open_sqlite_dir(dir.path()).await.expect("open");
+        for i in 0..5 {
+            store.record_metric("untouched", "busy", MetricPoint { ts: i, value: 1.0 }, 100).await.expect("one");
+        }
+        let mut batch = Vec::new();
+        for i in 0..10 {
+            batch.push(("j".to_string(), "busy".to_string(), MetricPoint { ts: 1_000 + i, value: i as f64 }));
+            batch.push(("k".to_string(), "busy".to_string(), MetricPoint { ts: 2_000 + i, value: -(i as f64) }));
+        }
+        batch.push(("j".to_string(), "lag".to_string(), MetricPoint { ts: 5, value: 7.0 }));
+        store.record_metrics(&batch, 3).await.expect("batch");
+        store.record_metrics(&[], 3).await.expect("an empty batch");
+        let ts = |h: Vec<MetricPoint>| h.into_iter().map(|p| p.ts).collect::<Vec<_>>();
+        assert_eq!(ts(store.metric_history("j", "busy").await.expect("j")), vec![1_007, 1_008, 1_009]);
+        assert_eq!(ts(store.metric_history("k", "busy").await.expect("k")), vec![2_007, 2_008, 2_009]);
+        assert_eq!(ts(store.metric_history("j", "lag").await.expect("lag")), vec![5]);
+        assert_eq!(store.metric_history("untouched", "busy").await.expect("untouched").len(), 5);
+        // A second batch goes on from the first one.
+        store.record_metrics(&[("j".to_string(), "busy".to_string(), MetricPoint { ts: 1_010, value: 10.0 })], 3).await.expect("again");
+        assert_eq!(ts(store.metric_history("j", "busy").await.expect("j")), vec![1_008, 1_009, 1_010]);
     }
 }
 

@@ -1,11 +1,13 @@
-//! The dashboard's sampler: every [`INTERVAL`], for each environment one `GET /jobs/overview`,
-//! then for each managed job that runs there its vertices' rates, busy and backpressured time,
-//! its restarts and its newest completed checkpoint. One Flink request at a time, so the load it
+//! The dashboard's sampler: every [`INTERVAL`], for each environment the shared
+//! `/jobs/overview` (`EnvRuntime::jobs_by_name`, the one the reconcile steps read), then for
+//! each managed job that runs there its vertices' rates, busy and backpressured time, its
+//! restarts and its newest completed checkpoint. One Flink request at a time, so the load it
 //! puts on Flink is bounded whatever the fleet size (a round over 1,000 jobs simply takes longer).
 //!
 //! The newest sample of each job stays in memory ([`Samples`], read by the fleet page); the
 //! history goes to the store's bounded metric history ([`metric_names`], [`KEEP`] samples per
-//! metric), read by the job page's charts and kept across restarts of serve.
+//! metric), read by the job page's charts and kept across restarts of serve: written in one
+//! transaction per round (per [`BATCH`] samples on large fleets), not one per sample.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -21,6 +23,9 @@ use crate::Shared;
 pub const INTERVAL: Duration = Duration::from_secs(5);
 /// Samples kept per job metric (an hour at [`INTERVAL`]).
 pub const KEEP: i64 = 720;
+/// At most this many samples per write transaction (about 250 jobs' worth): a round over a
+/// large fleet holds the store's write lock in slices, not for the whole batch at once.
+pub const BATCH: usize = 2_000;
 
 /// The names under which samples are stored in the metric history.
 pub mod metric_names {
@@ -126,13 +131,22 @@ impl Sampler {
     pub async fn round(&self, shared: &Shared) {
         let platform = shared.platform.read().await.clone();
         let envs: Vec<_> = shared.envs.read().await.values().cloned().collect();
+        // The Flink job each managed job runs, from one query.
+        let running: BTreeMap<String, Option<String>> = match shared.store.all_observed().await {
+            Ok(rows) => rows.into_iter().map(|o| (o.job, o.flink_job_id)).collect(),
+            Err(e) => {
+                tracing::warn!("dashboard: cannot read the observed jobs: {e}");
+                return;
+            }
+        };
+        let mut points: Vec<(String, String, MetricPoint)> = Vec::new();
         for e in envs {
             let name = e.spec.name.clone();
             let Some(client) = e.client().await else {
                 self.set_env(&name, false, Some("the cluster has not started yet".into()));
                 continue;
             };
-            let overview = match client.jobs_overview().await {
+            let by_name = match e.jobs_by_name(&client).await {
                 Ok(o) => o,
                 Err(err) => {
                     self.set_env(
@@ -148,14 +162,12 @@ impl Sampler {
             };
             self.set_env(&name, true, None);
             for j in platform.jobs.iter().filter(|j| j.env == name) {
-                let id = match shared.store.observed(&j.key).await {
-                    Ok(Some(o)) => o.flink_job_id,
-                    _ => None,
-                };
-                let Some(ov) = id
-                    .as_deref()
-                    .and_then(|id| overview.jobs.iter().find(|x| x.jid.as_str() == id))
-                else {
+                let id = running.get(&j.key).cloned().flatten();
+                let Some(ov) = id.as_deref().and_then(|id| {
+                    by_name
+                        .get(&j.job)
+                        .and_then(|v| v.iter().find(|x| x.jid.as_str() == id))
+                }) else {
                     self.set_job(&j.key, None);
                     continue;
                 };
@@ -166,13 +178,17 @@ impl Sampler {
                 match sample_job(&client, &ov.jid).await {
                     Ok(mut s) => {
                         s.started_at = Some(ov.start_time);
-                        record(shared, &j.key, &s).await;
+                        points.extend(history_points(&j.key, &s));
                         self.set_job(&j.key, Some(s));
+                        if points.len() >= BATCH {
+                            record(shared, &mut points).await;
+                        }
                     }
                     Err(err) => tracing::debug!(job = %j.key, "dashboard sample failed: {err}"),
                 }
             }
         }
+        record(shared, &mut points).await;
     }
 }
 
@@ -295,8 +311,8 @@ async fn sample_job(client: &FlinkClient, jid: &JobId) -> flinkops_rest::Result<
     Ok(s)
 }
 
-/// Appends a sample to the store's metric history.
-async fn record(shared: &Shared, key: &str, s: &JobSample) {
+/// A sample's points for the store's metric history.
+fn history_points(key: &str, s: &JobSample) -> Vec<(String, String, MetricPoint)> {
     let mut points: Vec<(String, f64)> = Vec::new();
     let job = [
         (metric_names::RECORDS_IN, s.records_in_per_s),
@@ -317,14 +333,18 @@ async fn record(shared: &Shared, key: &str, s: &JobSample) {
             points.push((metric_names::vertex_backpressured(vid), *b));
         }
     }
-    for (name, value) in points {
-        if let Err(e) = shared
-            .store
-            .record_metric(key, &name, MetricPoint { ts: s.at, value }, KEEP)
-            .await
-        {
-            tracing::warn!(job = %key, "dashboard: cannot store the sample of {name}: {e}");
-            return;
-        }
+    points
+        .into_iter()
+        .map(|(name, value)| (key.to_string(), name, MetricPoint { ts: s.at, value }))
+        .collect()
+}
+
+/// Appends the collected points to the store's metric history in one transaction and empties
+/// the buffer (points that cannot be stored are dropped with a warning: the next round brings
+/// new ones).
+async fn record(shared: &Shared, points: &mut Vec<(String, String, MetricPoint)>) {
+    if let Err(e) = shared.store.record_metrics(points, KEEP).await {
+        tracing::warn!(samples = points.len(), "dashboard: cannot store the samples: {e}");
     }
+    points.clear();
 }
