@@ -886,7 +886,7 @@ async fn run_scenario(n: usize, seconds: u64, warmup: u64, tick_secs: u64, injec
     let mut second = 0u64;
     while t0.elapsed() < Duration::from_secs(seconds) {
         second += 1;
-        if inject_every > 0 && second % inject_every == 0 {
+        if inject_every > 0 && second.is_multiple_of(inject_every) {
             let k = (n_injected * 7919) % n.max(1);
             if let Some(jid) = sim.sim.running_job(k).filter(|j| !injected.contains_key(j))
                 && sim.sim.restart(&jid, false)

@@ -343,8 +343,10 @@ fn history_points(key: &str, s: &JobSample) -> Vec<(String, String, MetricPoint)
 /// the buffer (points that cannot be stored are dropped with a warning: the next round brings
 /// new ones).
 async fn record(shared: &Shared, points: &mut Vec<(String, String, MetricPoint)>) {
-    if let Err(e) = shared.store.record_metrics(points, KEEP).await {
-        tracing::warn!(samples = points.len(), "dashboard: cannot store the samples: {e}");
+    let started = std::time::Instant::now();
+    match shared.store.record_metrics(points, KEEP).await {
+        Ok(()) => tracing::debug!(samples = points.len(), ms = started.elapsed().as_millis() as u64, "dashboard: stored the samples"),
+        Err(e) => tracing::warn!(samples = points.len(), "dashboard: cannot store the samples: {e}"),
     }
     points.clear();
 }
