@@ -940,6 +940,12 @@ async fn run_scenario(n: usize, seconds: u64, warmup: u64, tick_secs: u64, injec
     assert!(matches!(serve.child.try_wait(), Ok(None)), "serve exited during the steady window:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
 
     serve.stop();
+    // `SCALE_BENCH_KEEP_LOGS=DIR` keeps serve's log (`serve-<N>.log`; run serve with e.g.
+    // `FLINKOPS_LOG=info,flinkops_serve=debug` for more).
+    if let Some(keep) = std::env::var_os("SCALE_BENCH_KEEP_LOGS") {
+        let _ = std::fs::create_dir_all(&keep);
+        let _ = std::fs::copy(&log, Path::new(&keep).join(format!("serve-{n}.log")));
+    }
     sim.stop().await;
     let _ = std::fs::remove_dir_all(home.join("serve").join(&platform));
 
