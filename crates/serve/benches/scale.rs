@@ -886,7 +886,7 @@ async fn run_scenario(n: usize, seconds: u64, warmup: u64, tick_secs: u64, injec
     let mut second = 0u64;
     while t0.elapsed() < Duration::from_secs(seconds) {
         second += 1;
-        if inject_every > 0 && second % inject_every == 0 {
+        if inject_every > 0 && second.is_multiple_of(inject_every) {
             let k = (n_injected * 7919) % n.max(1);
             if let Some(jid) = sim.sim.running_job(k).filter(|j| !injected.contains_key(j))
                 && sim.sim.restart(&jid, false)
@@ -940,6 +940,12 @@ async fn run_scenario(n: usize, seconds: u64, warmup: u64, tick_secs: u64, injec
     assert!(matches!(serve.child.try_wait(), Ok(None)), "serve exited during the steady window:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
 
     serve.stop();
+    // `SCALE_BENCH_KEEP_LOGS=DIR` keeps serve's log (`serve-<N>.log`; run serve with e.g.
+    // `FLINKOPS_LOG=info,flinkops_serve=debug` for more).
+    if let Some(keep) = std::env::var_os("SCALE_BENCH_KEEP_LOGS") {
+        let _ = std::fs::create_dir_all(&keep);
+        let _ = std::fs::copy(&log, Path::new(&keep).join(format!("serve-{n}.log")));
+    }
     sim.stop().await;
     let _ = std::fs::remove_dir_all(home.join("serve").join(&platform));
 

@@ -204,8 +204,9 @@ mod tests {
         let last = settled(1_000, 7, 31_000);
         let unsettled_last = FullStep { unsettled: Some("the step acted"), ..last.clone() };
         let unreachable_last = FullStep { seen: None, unsettled: Some("the cluster does not answer"), ..last.clone() };
-        // (last, now, current, requested) → kind
-        let cases: Vec<(&str, Option<&FullStep>, i64, Option<Fingerprint>, bool, Kind)> = vec![
+        // (name, last, now, current, requested) → kind
+        type Case<'a> = (&'a str, Option<&'a FullStep>, i64, Option<Fingerprint>, bool, Kind);
+        let cases: Vec<Case<'_>> = vec![
             ("never stepped", None, 2_000, Some(7), false, Kind::Full(Why::First)),
             ("never stepped, requested", None, 2_000, Some(7), true, Kind::Full(Why::First)),
             ("unchanged, before the deadline", Some(&last), 2_000, Some(7), false, Kind::Light),

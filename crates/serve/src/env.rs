@@ -116,11 +116,17 @@ impl EnvRuntime {
     /// for one request instead of each sending their own: at N jobs that is N times fewer
     /// requests, each of N entries). [`EnvRuntime::invalidate_overview`] forces a fresh one.
     pub async fn jobs_by_name(&self, client: &FlinkClient) -> flinkops_rest::Result<Arc<JobsByName>> {
+        self.jobs_by_name_within(client, OVERVIEW_MAX_AGE).await
+    }
+
+    /// [`EnvRuntime::jobs_by_name`] accepting an overview up to `max_age` old (a full step that
+    /// no change asked for reads the one the environment's watcher read this tick).
+    pub async fn jobs_by_name_within(&self, client: &FlinkClient, max_age: Duration) -> flinkops_rest::Result<Arc<JobsByName>> {
         let mut cached = self.overview.lock().await;
         let epoch = self.overview_epoch.load(Ordering::Acquire);
         if let Some(c) = cached.as_ref()
             && c.epoch == epoch
-            && c.at.elapsed() < OVERVIEW_MAX_AGE
+            && c.at.elapsed() < max_age
         {
             return Ok(c.jobs.clone());
         }

@@ -125,11 +125,16 @@ pub struct Observation {
 /// Reads what is on the cluster for `job` (Flink jobs named `<job>@<hash>`), newest first. The
 /// job list comes from the environment's shared overview ([`EnvRuntime::jobs_by_name`]).
 pub async fn observe(env: &EnvRuntime, client: Option<&FlinkClient>, job: &str) -> Observation {
+    observe_within(env, client, job, crate::env::OVERVIEW_MAX_AGE).await
+}
+
+/// [`observe`] from an overview up to `max_age` old ([`EnvRuntime::jobs_by_name_within`]).
+pub async fn observe_within(env: &EnvRuntime, client: Option<&FlinkClient>, job: &str, max_age: Duration) -> Observation {
     let unreachable = Observation { observed: Observed { cluster_reachable: false, jobs: vec![] }, checkpoints: HashMap::new(), seen: None };
     let Some(client) = client else {
         return unreachable;
     };
-    let by_name = match env.jobs_by_name(client).await {
+    let by_name = match env.jobs_by_name_within(client, max_age).await {
         Ok(o) => o,
         Err(e) => {
             tracing::debug!(%job, "cluster not reachable: {e}");
@@ -198,8 +203,9 @@ pub struct Stepped {
     pub due_ms: Option<i64>,
 }
 
-/// One (full) reconcile step: observe, plan, act, record.
-pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Result<Stepped> {
+/// One (full) reconcile step: observe (from an overview up to `overview_max_age` old), plan,
+/// act, record.
+pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime, overview_max_age: Duration) -> Result<Stepped> {
     let key = mj.key.as_str();
     let now = now_ms();
     let mut report = StepReport { at_ms: now, ..Default::default() };
@@ -214,7 +220,7 @@ pub async fn reconcile(shared: &Shared, mj: &ManagedJob, env: &EnvRuntime) -> Re
     let desired = Desired { job: key.to_string(), version: version.clone(), suspended };
 
     let client = env.client().await;
-    let observation = observe(env, client.as_ref(), &mj.job).await;
+    let observation = observe_within(env, client.as_ref(), &mj.job, overview_max_age).await;
     let mut observed = observation.observed.clone();
     let mut recovery_state: RecoveryState = meta.get(meta::RECOVERY)?.unwrap_or_default();
     let mut deployed: Option<VersionRef> = meta.get(meta::DEPLOYED)?;

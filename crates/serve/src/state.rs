@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{Mutex, Notify, RwLock, watch};
 
-use crate::cadence::{self, Fingerprint, FullStep, Kind};
+use crate::cadence::{self, Fingerprint, FullStep, Kind, Why};
 use crate::env::EnvRuntime;
 use crate::metrics::SelfMetrics;
 use crate::model::{self, ManagedJob, Platform};
@@ -399,6 +399,13 @@ impl Shared {
                     self.tick.min(Duration::from_millis(u64::try_from(due_in).unwrap_or(u64::MAX)))
                 }
                 Kind::Full(why) => {
+                    // A step that a deadline or the watcher's change asked for reads the overview
+                    // the watcher read this tick (what the decision saw); the others, likelier
+                    // to act, one at most a second old. After an action every step reads anew.
+                    let overview_max_age = match why {
+                        Why::Due | Why::Changed => self.tick.max(crate::env::OVERVIEW_MAX_AGE),
+                        _ => crate::env::OVERVIEW_MAX_AGE,
+                    };
                     let Ok(permit) = self.steps.acquire().await else {
                         break;
                     };
@@ -406,7 +413,7 @@ impl Shared {
                     let result = {
                         let _permit = permit;
                         let _g = rt.lock.lock().await;
-                        match reconcile::reconcile(&self, &mj, &env).await {
+                        match reconcile::reconcile(&self, &mj, &env, overview_max_age).await {
                             Ok(st) => {
                                 let health_due = crate::health::evaluate(&self, &mj, &env, st.row.clone()).await;
                                 Ok((st, health_due))

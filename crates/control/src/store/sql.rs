@@ -43,6 +43,14 @@ pub(crate) fn install_drivers() {
     let _ = sqlx::any::install_drivers(&[sqlx::postgres::any::DRIVER, sqlx::sqlite::any::DRIVER]);
 }
 
+/// Deletes all but the newest `$3` samples of one series (`$1` job, `$2` metric; newest by `ts`,
+/// then `id`): everything from the (`$3`+1)-th newest on, found by walking the series index.
+/// (`id NOT IN (SELECT … LIMIT $3)` compared every row of the series with a materialized list:
+/// with full series of 720, the dashboard's hour, storing a sample took 0.67 ms instead of
+/// 0.21 ms on SQLite in a debug build, insert included.)
+const TRIM_SERIES: &str = "DELETE FROM metric_history WHERE job = $1 AND metric = $2 AND (ts, id) <= \
+     (SELECT ts, id FROM metric_history WHERE job = $1 AND metric = $2 ORDER BY ts DESC, id DESC LIMIT 1 OFFSET $3)";
+
 impl SqlStore {
     /// Opens the store at `location`: `postgres://…` (or `postgresql://…`), `sqlite://FILE`, or a
     /// directory that holds (or will hold) `flinkops.db`. Applies pending migrations.
@@ -149,10 +157,7 @@ impl SqlStore {
         }
         let series: std::collections::BTreeSet<(&str, &str)> = points.iter().map(|(j, m, _)| (j.as_str(), m.as_str())).collect();
         for (job, metric) in series {
-            sqlx::query(
-                "DELETE FROM metric_history WHERE job = $1 AND metric = $2 AND id NOT IN \
-                 (SELECT id FROM metric_history WHERE job = $1 AND metric = $2 ORDER BY ts DESC, id DESC LIMIT $3)",
-            )
+            sqlx::query(TRIM_SERIES)
             .bind(job)
             .bind(metric)
             .bind(keep.max(0))
@@ -591,10 +596,7 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(e())?;
-        sqlx::query(
-            "DELETE FROM metric_history WHERE job = $1 AND metric = $2 AND id NOT IN \
-             (SELECT id FROM metric_history WHERE job = $1 AND metric = $2 ORDER BY ts DESC, id DESC LIMIT $3)",
-        )
+        sqlx::query(TRIM_SERIES)
         .bind(job)
         .bind(metric)
         .bind(keep.max(0))
@@ -767,10 +769,7 @@ mod batch_tests {
 
     /// A batch keeps each series a ring of `keep`, like one `record_metric` per sample, and
     /// leaves series it does not touch alone.
-    #[tokio::test]
-    async fn record_metrics_keeps_each_series_a_ring() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let store = SqlStore::open_sqlite_dir(dir.path()).await.expect("open");
+    async fn batches_keep_rings(store: &SqlStore) {
         for i in 0..5 {
             store.record_metric("untouched", "busy", MetricPoint { ts: i, value: 1.0 }, 100).await.expect("one");
         }
@@ -779,17 +778,54 @@ mod batch_tests {
             batch.push(("j".to_string(), "busy".to_string(), MetricPoint { ts: 1_000 + i, value: i as f64 }));
             batch.push(("k".to_string(), "busy".to_string(), MetricPoint { ts: 2_000 + i, value: -(i as f64) }));
         }
+        // Two samples with the same time: the newer one (by insertion) is the one kept.
         batch.push(("j".to_string(), "lag".to_string(), MetricPoint { ts: 5, value: 7.0 }));
+        batch.push(("j".to_string(), "lag".to_string(), MetricPoint { ts: 5, value: 8.0 }));
         store.record_metrics(&batch, 3).await.expect("batch");
         store.record_metrics(&[], 3).await.expect("an empty batch");
         let ts = |h: Vec<MetricPoint>| h.into_iter().map(|p| p.ts).collect::<Vec<_>>();
         assert_eq!(ts(store.metric_history("j", "busy").await.expect("j")), vec![1_007, 1_008, 1_009]);
         assert_eq!(ts(store.metric_history("k", "busy").await.expect("k")), vec![2_007, 2_008, 2_009]);
-        assert_eq!(ts(store.metric_history("j", "lag").await.expect("lag")), vec![5]);
+        assert_eq!(store.metric_history("j", "lag").await.expect("lag").len(), 2);
         assert_eq!(store.metric_history("untouched", "busy").await.expect("untouched").len(), 5);
         // A second batch goes on from the first one.
         store.record_metrics(&[("j".to_string(), "busy".to_string(), MetricPoint { ts: 1_010, value: 10.0 })], 3).await.expect("again");
         assert_eq!(ts(store.metric_history("j", "busy").await.expect("j")), vec![1_008, 1_009, 1_010]);
+        store.record_metrics(&[("j".to_string(), "lag".to_string(), MetricPoint { ts: 5, value: 9.0 })], 2).await.expect("tie");
+        let lag: Vec<f64> = store.metric_history("j", "lag").await.expect("lag").into_iter().map(|p| p.value).collect();
+        assert_eq!(lag, vec![8.0, 9.0], "among equal times the newest samples stay");
+    }
+
+    #[tokio::test]
+    async fn record_metrics_keeps_each_series_a_ring_on_sqlite() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = SqlStore::open_sqlite_dir(dir.path()).await.expect("open");
+        batches_keep_rings(&store).await;
+    }
+
+    #[tokio::test]
+    async fn record_metrics_keeps_each_series_a_ring_on_postgres() {
+        let pg = crate::testing::Postgres::start();
+        install_drivers();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        // The server accepts TCP slightly before it accepts sessions.
+        loop {
+            match sqlx::AnyPool::connect(&pg.url("postgres")).await {
+                Ok(pool) => {
+                    sqlx::raw_sql("CREATE DATABASE batches").execute(&pool).await.expect("create database");
+                    pool.close().await;
+                    break;
+                }
+                Err(e) if std::time::Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("PostgreSQL does not accept sessions: {e}\n{}", pg.log()),
+            }
+        }
+        let store = SqlStore::open(&pg.url("batches")).await.expect("open");
+        batches_keep_rings(&store).await;
+        store.close().await;
     }
 }
 

@@ -23,9 +23,10 @@ use crate::Shared;
 pub const INTERVAL: Duration = Duration::from_secs(5);
 /// Samples kept per job metric (an hour at [`INTERVAL`]).
 pub const KEEP: i64 = 720;
-/// At most this many samples per write transaction (about 250 jobs' worth): a round over a
-/// large fleet holds the store's write lock in slices, not for the whole batch at once.
-pub const BATCH: usize = 2_000;
+/// At most this many samples per write transaction (about 30 jobs' worth): a round over a
+/// large fleet holds the store's write lock in short slices (2,000 held it about 0.5 s in a
+/// debug build, which reconcile steps writing their rows waited for), not for the whole round.
+pub const BATCH: usize = 250;
 
 /// The names under which samples are stored in the metric history.
 pub mod metric_names {
@@ -146,7 +147,7 @@ impl Sampler {
                 self.set_env(&name, false, Some("the cluster has not started yet".into()));
                 continue;
             };
-            let by_name = match e.jobs_by_name(&client).await {
+            let by_name = match e.jobs_by_name_within(&client, shared.tick.max(crate::env::OVERVIEW_MAX_AGE)).await {
                 Ok(o) => o,
                 Err(err) => {
                     self.set_env(
@@ -343,8 +344,10 @@ fn history_points(key: &str, s: &JobSample) -> Vec<(String, String, MetricPoint)
 /// the buffer (points that cannot be stored are dropped with a warning: the next round brings
 /// new ones).
 async fn record(shared: &Shared, points: &mut Vec<(String, String, MetricPoint)>) {
-    if let Err(e) = shared.store.record_metrics(points, KEEP).await {
-        tracing::warn!(samples = points.len(), "dashboard: cannot store the samples: {e}");
+    let started = std::time::Instant::now();
+    match shared.store.record_metrics(points, KEEP).await {
+        Ok(()) => tracing::debug!(samples = points.len(), ms = started.elapsed().as_millis() as u64, "dashboard: stored the samples"),
+        Err(e) => tracing::warn!(samples = points.len(), "dashboard: cannot store the samples: {e}"),
     }
     points.clear();
 }
