@@ -161,6 +161,41 @@ fn state_estimate(w: &Workload, r: &Resolved) -> Option<(u64, String)> {
     Some((keys.saturating_mul(per), format!("workload.key_cardinality = {keys} × {} per key", size(per))))
 }
 
+/// Rows per join key from which a regular join's state goes to RocksDB.
+const JOIN_ROWS_PER_KEY_ROCKSDB: u64 = 1_000;
+
+/// A regular join whose state is better kept in RocksDB: (trigger, because), or None.
+///
+/// A regular join over an input without a unique key keeps every row of that input (for the
+/// state TTL, else forever) in one map per join key. On the heap backend a write to a key while a
+/// checkpoint's snapshot is running copies that key's whole map (copy-on-write of the state
+/// value), so large maps are copied over and over; RocksDB stores each row as its own entry.
+/// Measured on `bench/workloads/join` (10,000 keys, 5 s TTL, ~5,000 rows per key; 2 cores,
+/// Flink 2.3, quiet machine, 2026-12-07): RocksDB 3.1× the heap backend at parallelism 1
+/// (0.198 vs 0.063 M rec/s) and 3.2× at parallelism 2 (0.354 vs 0.109), docs/bench/tuning.md.
+fn large_join_state(w: &Workload, r: &Resolved) -> Option<(String, String)> {
+    if !w.sql.regular_joins {
+        return None;
+    }
+    let Some(ttl) = r.state_ttl else {
+        return Some((
+            "workload.sql.regular_joins, no workload.state_ttl".to_string(),
+            "without a state TTL a regular join keeps every row it has seen: its state grows without bound, which the heap cannot hold; RocksDB keeps it on local disk".to_string(),
+        ));
+    };
+    let (rps, keys) = (w.records_per_second?, w.key_cardinality?.max(1));
+    let rows = u128::from(rps) * ttl.as_millis() / 1000;
+    let per_key = rows / u128::from(keys);
+    (per_key >= u128::from(JOIN_ROWS_PER_KEY_ROCKSDB)).then(|| {
+        (
+            format!("workload.sql.regular_joins: {rps} records/s × state_ttl {} over {keys} keys", duration(ttl)),
+            format!(
+                "the join keeps ~{per_key} rows per join key in one map per key (≥ {JOIN_ROWS_PER_KEY_ROCKSDB}); on the heap backend every write to a key during a checkpoint's snapshot copies its whole map, RocksDB stores each row as its own entry (measured on bench/workloads/join: 3.1–3.2× the heap backend)"
+            ),
+        )
+    })
+}
+
 /// Builds the recommendation. `version` is a Flink version (`2.3`, `1.20.1`).
 pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recommendation, TuneError> {
     let cat = Catalog::for_version(version)?;
@@ -228,6 +263,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
     probe.insert("taskmanager.memory.managed.fraction".into(), "0".into());
     let heap_probe = memory::taskmanager(&cat.version, &probe).map_err(|e| TuneError::Memory(e.to_string()))?;
     let state = if stateful && streaming { state_estimate(w, &r) } else { None };
+    let join_rows = if stateful && streaming { large_join_state(w, &r) } else { None };
     let backend = if !stateful || !streaming {
         Backend::HashMap
     } else {
@@ -236,7 +272,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
         let disk_short = matches!((per_tm, r.local_disk), (Some(s), Some(d)) if s.saturating_mul(3) / 2 > d);
         if disk_short && v2 && cat.get("state.backend.forst.memory.managed").is_some() {
             Backend::ForSt
-        } else if profile.prefers_rocksdb() || (per_tm.is_some() && !fits_heap) {
+        } else if join_rows.is_some() || profile.prefers_rocksdb() || (per_tm.is_some() && !fits_heap) {
             Backend::RocksDb
         } else {
             Backend::HashMap
@@ -244,6 +280,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
     };
     if stateful && streaming {
         let (trigger, because) = match (&state, backend) {
+            (_, Backend::RocksDb) if join_rows.is_some() => join_rows.clone().unwrap_or_default(),
             (Some((s, t)), Backend::HashMap) => (
                 t.clone(),
                 format!(
@@ -621,6 +658,11 @@ fn fit_managed(b: &mut Builder<'_>) -> Result<memory::TaskManagerMemory, TuneErr
     }
 }
 
+/// `table.exec.mini-batch.size` the advisor sets.
+const MINI_BATCH_SIZE: u32 = 5000;
+/// Mini-batch only when a key repeats at least this often in a batch.
+const MINI_BATCH_MIN_REPEATS: f64 = 2.0;
+
 fn sql_rules(b: &mut Builder<'_>, w: &Workload, r: &Resolved, goal: Goal, parallelism: u32) {
     let s = &w.sql;
     // Mini-batch: buffers input per key for a short time and updates state once per key and
@@ -632,7 +674,18 @@ fn sql_rules(b: &mut Builder<'_>, w: &Workload, r: &Resolved, goal: Goal, parall
         Goal::Balanced => Some(Duration::from_secs(1)),
         Goal::Latency => r.latency_target.filter(|t| *t >= Duration::from_millis(400)).map(|t| t / 4),
     };
-    let mini_batch = batchable && latency.is_some();
+    // Keys must repeat within a batch for it to save anything: a subtask sees
+    // key_cardinality / parallelism keys, and a batch holds MINI_BATCH_SIZE records.
+    let repeats = w.key_cardinality.map(|k| MINI_BATCH_SIZE as f64 * f64::from(parallelism) / k.max(1) as f64);
+    let repeating = repeats.is_none_or(|x| x >= MINI_BATCH_MIN_REPEATS);
+    let mini_batch = batchable && latency.is_some() && repeating;
+    if batchable && latency.is_some() && !repeating {
+        b.note(format!(
+            "mini-batch left off: {} keys over parallelism {parallelism} repeat {:.2} times in a batch of {MINI_BATCH_SIZE} records (< {MINI_BATCH_MIN_REPEATS}): batching would buffer and copy records without merging state accesses (measured here: mini-batch cost 15–17 % on 1,000,000 keys, docs/bench/tuning.md)",
+            w.key_cardinality.unwrap_or_default(),
+            repeats.unwrap_or_default()
+        ));
+    }
     if let (true, Some(lat)) = (mini_batch, latency) {
         let what = [
             (s.group_aggregations, "group aggregations"),
@@ -662,32 +715,27 @@ fn sql_rules(b: &mut Builder<'_>, w: &Workload, r: &Resolved, goal: Goal, parall
         );
         b.set(
             &["table.exec.mini-batch.size"],
-            "5000",
+            MINI_BATCH_SIZE.to_string(),
             trigger,
             "the most records a batch holds (Flink requires a positive size with mini-batch on); bounds the heap a batch takes",
             "a batch is flushed at 5000 records or at the latency bound, whichever is first",
         );
-    } else if batchable {
+    } else if batchable && latency.is_none() {
         b.note("mini-batch left off: the latency target is below 400 ms (a batch would take a large share of it)");
     }
     let low_cardinality = w.key_cardinality.is_some_and(|k| k <= 10_000 * u64::from(parallelism));
     if (s.group_aggregations || s.distinct_aggregates) && mini_batch {
-        match w.key_cardinality {
-            Some(k) if low_cardinality => b.set(
+        // Mini-batch is on only where keys repeat within a batch (above), which is where a
+        // local aggregation before the shuffle pays.
+        match (w.key_cardinality, repeats) {
+            (Some(k), Some(x)) => b.set(
                 &["table.optimizer.agg-phase-strategy"],
                 "TWO_PHASE",
                 format!("workload.key_cardinality = {k}"),
-                "few keys repeat often within a batch: a local aggregation before the shuffle merges them",
+                format!("each key repeats ~{x:.0} times in a batch: a local aggregation in the source's task merges them before the shuffle"),
                 "the shuffle and the global aggregation see one record per key and batch instead of one per input record",
             ),
-            Some(k) => b.set(
-                &["table.optimizer.agg-phase-strategy"],
-                "ONE_PHASE",
-                format!("workload.key_cardinality = {k}"),
-                format!("{k} keys over parallelism {parallelism}: keys rarely repeat within a batch, so a local aggregation would mostly copy records"),
-                "no extra local-aggregation operator that does not reduce the data",
-            ),
-            None => b.note("table.optimizer.agg-phase-strategy left at AUTO: give key_cardinality to choose one or two phases"),
+            _ => b.note("table.optimizer.agg-phase-strategy left at AUTO: give key_cardinality to choose one or two phases"),
         }
     }
     if s.distinct_aggregates && low_cardinality {

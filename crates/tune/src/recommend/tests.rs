@@ -158,7 +158,9 @@ fn aggregations_get_mini_batch_and_the_phase_strategy_follows_cardinality() {
     assert_eq!(low.config["table.optimizer.agg-phase-strategy"], "TWO_PHASE");
     assert_eq!(low.config["pipeline.object-reuse"], "true");
     let high = recommend(&agg(100_000_000), Profile::HighThroughput, "2.3").unwrap();
-    assert_eq!(high.config["table.optimizer.agg-phase-strategy"], "ONE_PHASE");
+    assert!(!high.config.contains_key("table.exec.mini-batch.enabled"), "{:?}", high.config);
+    assert!(!high.config.contains_key("table.optimizer.agg-phase-strategy"));
+    assert!(high.notes.iter().any(|n| n.contains("mini-batch left off") && n.contains("repeat")), "{:?}", high.notes);
     let stateless = recommend(&Workload { goal: Goal::Throughput, ..Default::default() }, Profile::HighThroughput, "2.3").unwrap();
     assert!(!stateless.config.contains_key("table.exec.mini-batch.enabled"));
     assert!(!stateless.config.contains_key("state.backend.type"));
@@ -315,5 +317,52 @@ proptest! {
             let m = e.to_string();
             prop_assert!(m.starts_with("w.yaml"), "{}", m);
         }
+    }
+}
+
+#[test]
+fn mini_batch_only_where_keys_repeat_within_a_batch() {
+    // 2 slots by default → parallelism 2; a batch of 5000 records: keys repeat at least twice up
+    // to 5,000 keys.
+    let dedup = |k: u64| Workload { goal: Goal::Throughput, key_cardinality: Some(k), sql: SqlShape { deduplication: true, ..Default::default() }, ..Default::default() };
+    for (k, on) in [(100, true), (5_000, true), (5_001, false), (1_000_000, false)] {
+        let r = recommend(&dedup(k), Profile::HighThroughput, "2.3").unwrap();
+        assert_eq!(r.config.contains_key("table.exec.mini-batch.enabled"), on, "{k} keys: {:?}", r.config);
+    }
+    // Without a key cardinality the advisor cannot tell, and batches (as before).
+    let unknown = Workload { goal: Goal::Throughput, sql: SqlShape { deduplication: true, ..Default::default() }, ..Default::default() };
+    assert_eq!(recommend(&unknown, Profile::HighThroughput, "2.3").unwrap().config["table.exec.mini-batch.enabled"], "true");
+}
+
+#[test]
+fn regular_joins_with_large_per_key_state_or_no_ttl_go_to_rocksdb() {
+    let join = |rps: Option<u64>, ttl: Option<&str>, keys: u64| Workload {
+        goal: Goal::Throughput,
+        key_cardinality: Some(keys),
+        records_per_second: rps,
+        state_ttl: ttl.map(str::to_string),
+        sql: SqlShape { regular_joins: true, ..Default::default() },
+        ..Default::default()
+    };
+    // bench/workloads/join: 10M records/s × 5 s over 10,000 keys = 5,000 rows per key.
+    let big = recommend(&join(Some(10_000_000), Some("5 s"), 10_000), Profile::HighThroughput, "2.3").unwrap();
+    assert_eq!(big.config["state.backend.type"], "rocksdb");
+    let why = big.reasons.iter().find(|r| r.key == "state.backend.type").unwrap();
+    assert!(why.because.contains("5000 rows per join key"), "{why:?}");
+    assert_eq!(big.config["state.backend.rocksdb.memory.managed"], "true");
+    // No TTL: unbounded.
+    let unbounded = recommend(&join(None, None, 10_000), Profile::HighThroughput, "2.3").unwrap();
+    assert_eq!(unbounded.config["state.backend.type"], "rocksdb");
+    assert!(unbounded.reasons.iter().any(|r| r.key == "state.backend.type" && r.because.contains("without bound")));
+    // 1,000 records/s × 5 s over 10,000 keys: under a row per key; the heap holds it.
+    let small = recommend(&join(Some(1_000), Some("5 s"), 10_000), Profile::HighThroughput, "2.3").unwrap();
+    assert_eq!(small.config["state.backend.type"], "hashmap");
+    // The threshold itself: 999 rows per key stays on the heap, 1,000 goes to RocksDB.
+    assert_eq!(recommend(&join(Some(999), Some("10 s"), 10), Profile::HighThroughput, "2.3").unwrap().config["state.backend.type"], "hashmap");
+    assert_eq!(recommend(&join(Some(1_000), Some("10 s"), 10), Profile::HighThroughput, "2.3").unwrap().config["state.backend.type"], "rocksdb");
+    // Every variant still lints clean with a valid memory model.
+    for w in [join(Some(10_000_000), Some("5 s"), 10_000), join(None, None, 1)] {
+        assert_clean(&w, Profile::HighThroughput, "2.3");
+        assert_clean(&w, Profile::Balanced, "1.20");
     }
 }
