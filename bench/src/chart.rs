@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
 use crate::report::{Cell, Meta, Row};
@@ -48,11 +49,9 @@ pub fn draw(path: &Path, rows: &[Row], meta: &Meta) -> Result<()> {
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(n.max(1))
-        .x_label_formatter(&|x| {
-            let i = x.floor() as usize;
-            if (x - x.floor() - 0.5).abs() < 0.01 { rows.get(i).map(|r| r.workload.clone()).unwrap_or_default() } else { String::new() }
-        })
+        // plotters puts its x labels on round tick values, not under the groups: the workload
+        // names are drawn below (each under the middle of its group).
+        .x_label_formatter(&|_| String::new())
         .y_desc("M records/s emitted by the sources")
         .label_style(("sans-serif", 16))
         .axis_desc_style(("sans-serif", 18))
@@ -69,7 +68,12 @@ pub fn draw(path: &Path, rows: &[Row], meta: &Meta) -> Result<()> {
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
     }
     chart.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(BLACK).label_font(("sans-serif", 16)).position(SeriesLabelPosition::UpperRight).draw()?;
-    // x positions of the labels: the middle of each group
+    // The workload names, each centred under its group of bars.
+    let style = TextStyle::from(("sans-serif", 16).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    for (i, r) in rows.iter().enumerate() {
+        let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+        root.draw(&Text::new(r.workload.clone(), (px, py + 10), style.clone()))?;
+    }
     root.present()?;
     Ok(())
 }

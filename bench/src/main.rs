@@ -19,8 +19,8 @@
 //! `Source__<table>[n].numRecordsOut`, summed over sources and subtasks, read through
 //! `/jobs/:id/vertices/:vid/subtasks/metrics` every 200 ms (the JobManager's metric fetcher runs
 //! every second here) after a warm-up; the rate of each 5 s span between counter updates is a
-//! sample and the median is the result. CPU is the TaskManager's `Status.JVM.CPU.Time` over the
-//! same span; checkpoint duration the median end-to-end duration of the checkpoints completed
+//! sample and the median is the result. CPU is the TaskManager processes' user + system time
+//! (`/proc/<pid>/stat`) over the window, in cores; checkpoint duration the median end-to-end duration of the checkpoints completed
 //! in the window. Results: `docs/bench/tuning.{json,md,png}`.
 
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use flinkops_local::cluster::{ClusterOptions, LocalCluster};
+use flinkops_local::cluster::{ClusterOptions, LocalCluster, Role};
 use flinkops_local::dist::FlinkDist;
 use flinkops_local::home::Home;
 use flinkops_local::java::Java;
@@ -58,6 +58,24 @@ struct Args {
     ab: Option<Config>,
     /// Write the report from these runs (`target/bench-partial.json` of a stopped suite).
     report_from: Option<PathBuf>,
+}
+
+/// User + system CPU seconds of these processes so far (`/proc/<pid>/stat` fields 14 and 15, in
+/// clock ticks of 1/100 s, Linux's USER_HZ); None when one cannot be read.
+fn cpu_seconds(pids: &[u32]) -> Option<f64> {
+    if pids.is_empty() {
+        return None;
+    }
+    let mut ticks = 0u64;
+    for pid in pids {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The command name (field 2) may hold spaces; the fields after it follow its ')'.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        // rest starts at field 3, so utime (14) and stime (15) are at 11 and 12.
+        ticks += f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    }
+    Some(ticks as f64 / 100.0)
 }
 
 fn args() -> Result<Args> {
@@ -104,7 +122,7 @@ fn args() -> Result<Args> {
                      --repeat N: N runs (median) of the defaults and of the tuned config, at different times\n\
                      --ablate:   instead of the suite, per workload: defaults, defaults + each tuned key group, tuned, tuned − each group (docs/bench/ablation.md)\n\
                      --ab K=V,…: instead of the suite, per workload: tuned and tuned with K=V,… alternately, --repeat times (docs/bench/ab.md)\n\
-                     --report-from FILE: no runs; the report from FILE (target/bench-partial.json of a stopped suite)"
+                     --report-from FILE[,FILE…]: no runs; the report from FILE (target/bench-partial.json of a stopped suite, or a suite's tuning.json); a later file's runs replace the earlier files' runs of the workloads it has"
                 );
                 std::process::exit(0);
             }
@@ -372,12 +390,19 @@ impl Harness {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         };
-        let tms: Vec<_> = client.taskmanagers().await?.taskmanagers.into_iter().map(|t| t.id).collect();
+        // CPU: the TaskManager processes' own user + system time (/proc/<pid>/stat). Flink's
+        // `Status.JVM.CPU.Time` (used before 2026-12-07) read 3.5–4.2 cores on this 2-core VM.
+        let tm_pids: Vec<u32> = self
+            .current
+            .as_ref()
+            .map(|(_, c, _)| c.processes().into_iter().filter(|p| matches!(p.role, Role::TaskManager(_))).filter_map(|p| p.pid).collect())
+            .unwrap_or_default();
         let warm_left = self.args.warmup.saturating_sub(running_at.elapsed());
         tokio::time::sleep(warm_left).await;
 
-        // Counter change points: (time, records, cpu ns).
+        // Counter change points: (time, records, unused).
         let mut points: Vec<(Instant, f64, Option<f64>)> = Vec::new();
+        let cpu0 = (Instant::now(), cpu_seconds(&tm_pids));
         let measure_start_ms = epoch_ms();
         let until = Instant::now() + self.args.measure;
         while Instant::now() < until {
@@ -387,15 +412,7 @@ impl Harness {
                 total += m.first().and_then(|a| a.sum).unwrap_or(0.0);
             }
             if points.last().is_none_or(|p| p.1 != total) {
-                let mut cpu = 0.0;
-                let mut have_cpu = true;
-                for tm in &tms {
-                    match client.taskmanager_metrics(tm, &["Status.JVM.CPU.Time"]).await?.first().and_then(|m| m.as_f64()) {
-                        Some(x) => cpu += x,
-                        None => have_cpu = false,
-                    }
-                }
-                points.push((Instant::now(), total, have_cpu.then_some(cpu)));
+                points.push((Instant::now(), total, None));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -411,8 +428,8 @@ impl Harness {
         if spans.is_empty() {
             bail!("the source counters did not move during the measurement ({} readings)", points.len());
         }
-        let cpu_cores = match (points.first(), points.last()) {
-            (Some((t0, _, Some(c0))), Some((t1, _, Some(c1)))) if t1 > t0 => Some((c1 - c0) / 1e9 / t1.duration_since(*t0).as_secs_f64()),
+        let cpu_cores = match (cpu0, cpu_seconds(&tm_pids)) {
+            ((t0, Some(c0)), Some(c1)) => Some((c1 - c0) / t0.elapsed().as_secs_f64()),
             _ => None,
         };
         let mut meter = 0.0;
@@ -495,8 +512,20 @@ async fn main() -> Result<()> {
     let args = args()?;
     let benches = workloads(&args.only)?;
     if let Some(file) = &args.report_from {
-        // The report of a suite that was stopped before its end: the runs it finished.
-        let runs: Vec<RunResult> = serde_json::from_str(&std::fs::read_to_string(file)?)?;
+        // The report of a suite that was stopped before its end (the runs it finished), or of
+        // several: `a.json,b.json` — a later file's runs replace every run of the workloads it
+        // has (a suite re-run for some workloads after a change that concerns only them).
+        let mut runs: Vec<RunResult> = Vec::new();
+        for part in file.to_string_lossy().split(',') {
+            let text = std::fs::read_to_string(part).with_context(|| format!("--report-from {part}"))?;
+            // A suite's tuning.json holds its runs under "runs"; bench-partial.json is the list.
+            let value: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("--report-from {part}"))?;
+            let list = if value.is_array() { value } else { value.get("runs").cloned().with_context(|| format!("--report-from {part}: no runs"))? };
+            let these: Vec<RunResult> = serde_json::from_value(list).with_context(|| format!("--report-from {part}"))?;
+            let theirs: std::collections::BTreeSet<String> = these.iter().map(|r| r.workload.clone()).collect();
+            runs.retain(|r| !theirs.contains(&r.workload));
+            runs.extend(these);
+        }
         let meta = report::Meta {
             flink_version: args.flink_version.clone(),
             quick: args.quick,
@@ -504,7 +533,7 @@ async fn main() -> Result<()> {
             measure_s: args.measure.as_secs(),
             elapsed_s: 0,
             cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-            command: format!("{} (stopped; report from {})", std::env::var("BENCH_COMMAND").unwrap_or_else(|_| "bench/run.sh".into()), file.display()),
+            command: format!("{} (the report from the runs in {})", std::env::var("BENCH_COMMAND").unwrap_or_else(|_| "bench/run.sh".into()), file.display()),
         };
         let rows = report::rows(&benches.iter().map(|b| b.name.clone()).collect::<Vec<_>>(), &runs);
         std::fs::create_dir_all(&args.out)?;

@@ -202,7 +202,7 @@ pub fn markdown(meta: &Meta, rows: &[Row], runs: &[RunResult]) -> String {
             r.grid_runs
         ));
     }
-    s.push_str("\nCheckpoint duration (median end-to-end ms of the checkpoints completed in the window; `-`: none completed, e.g. the seed's 60 s minimum pause) and CPU (cores the TaskManager used):\n\n");
+    s.push_str("\nCheckpoint duration (median end-to-end ms of the checkpoints completed in the window; `-`: none completed, e.g. the seed's 60 s minimum pause) and CPU (cores the TaskManager process used, from `/proc/<pid>/stat`; 2 cores in all):\n\n");
     s.push_str("| workload | ckpt defaults | ckpt seed | ckpt tuned | ckpt grid | CPU defaults | CPU seed | CPU tuned | CPU grid |\n");
     s.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for r in rows {
