@@ -32,6 +32,9 @@
 //!   (polled every second, so the figures include up to a second of polling), after which the
 //!   job runs again. Not shown within 60 s counts as missed.
 //!
+//! - `--postgres`: the store is a fresh PostgreSQL 15 server per scenario
+//!   (`flinkops_control::testing::Postgres`, 127.0.0.1, `fsync=off`) instead of SQLite.
+//!
 //! Every process started here is stopped by its pid; the store and the spec live in temp dirs.
 
 use std::collections::{BTreeMap, HashMap};
@@ -804,15 +807,23 @@ fn wait_for_listen(log: &Path, child: &mut Child, deadline: Duration) -> String 
 /// An injected restart not shown by serve within this long counts as missed (and is undone).
 const DETECT_TIMEOUT: Duration = Duration::from_secs(60);
 
-async fn run_scenario(n: usize, seconds: u64, warmup: u64, tick_secs: u64, inject_every: u64, bin: &Path) -> Figures {
+async fn run_scenario(n: usize, seconds: u64, warmup: u64, tick_secs: u64, inject_every: u64, postgres: bool, bin: &Path) -> Figures {
     let sim = start_sim().await;
+    // `--postgres`: a fresh PostgreSQL server per scenario (stopped by its pid when dropped).
+    let pg = postgres.then(flinkops_control::testing::Postgres::start);
     let dir = tempfile::tempdir().expect("a temp dir for the spec and the store");
     let platform = format!("scale-bench-{}-{n}", std::process::id());
     let spec = dir.path().join("flinkops.yaml");
     std::fs::write(dir.path().join("job.sql"), JOB_SQL).expect("writing job.sql");
     std::fs::write(&spec, spec_yaml(&platform, &sim.url, n)).expect("writing the spec");
-    let store = dir.path().join("store");
-    std::fs::create_dir_all(&store).expect("creating the store dir");
+    let store = match &pg {
+        Some(pg) => std::ffi::OsString::from(pg.url("postgres")),
+        None => {
+            let store = dir.path().join("store");
+            std::fs::create_dir_all(&store).expect("creating the store dir");
+            store.into_os_string()
+        }
+    };
     let token = dir.path().join("token");
     std::fs::write(&token, "scale-bench-token").expect("writing the token");
     let log = dir.path().join("serve.log");
@@ -1022,10 +1033,11 @@ struct Args {
     tick_secs: u64,
     inject_every: u64,
     warmup: u64,
+    postgres: bool,
 }
 
 fn args() -> Args {
-    let mut a = Args { jobs: 1000, baseline: 10, seconds: 120, tick_secs: 5, inject_every: 3, warmup: 30 };
+    let mut a = Args { jobs: 1000, baseline: 10, seconds: 120, tick_secs: 5, inject_every: 3, warmup: 30, postgres: false };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < argv.len() {
@@ -1037,6 +1049,11 @@ fn args() -> Args {
             "--tick-secs" => a.tick_secs = value().parse().expect("--tick-secs takes a number"),
             "--warmup" => a.warmup = value().parse().expect("--warmup takes a number of seconds"),
             "--inject-every" => a.inject_every = value().parse().expect("--inject-every takes a number of seconds (0: none)"),
+            "--postgres" => {
+                a.postgres = true;
+                i += 1;
+                continue;
+            }
             // `cargo bench` passes `--bench`; other harness flags are ignored too.
             _ => {
                 i += 1;
@@ -1053,11 +1070,19 @@ fn main() {
     let a = args();
     let bin = flinkops_bin();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a tokio runtime");
-    eprintln!("scale bench: serve = {}, FLINKOPS_HOME = {}, tick {} s, warm-up {} s, steady window {} s", bin.display(), flinkops_home().display(), a.tick_secs, a.warmup, a.seconds);
+    eprintln!(
+        "scale bench: serve = {}, FLINKOPS_HOME = {}, store {}, tick {} s, warm-up {} s, steady window {} s",
+        bin.display(),
+        flinkops_home().display(),
+        if a.postgres { "PostgreSQL" } else { "SQLite" },
+        a.tick_secs,
+        a.warmup,
+        a.seconds
+    );
     let mut results = Vec::new();
     for n in [a.baseline, a.jobs] {
         eprintln!("scale bench: {n} jobs …");
-        let f = rt.block_on(run_scenario(n, a.seconds, a.warmup, a.tick_secs, a.inject_every, &bin));
+        let f = rt.block_on(run_scenario(n, a.seconds, a.warmup, a.tick_secs, a.inject_every, a.postgres, &bin));
         eprintln!("scale bench: {n} jobs deployed in {:.1} s", f.deploy_s);
         results.push(f);
     }
