@@ -60,22 +60,14 @@ struct Args {
     report_from: Option<PathBuf>,
 }
 
-/// User + system CPU seconds of these processes so far (`/proc/<pid>/stat` fields 14 and 15, in
-/// clock ticks of 1/100 s, Linux's USER_HZ); None when one cannot be read.
+/// User + system CPU seconds of these processes so far (`flinkops_local::process::cpu_ticks`,
+/// in Linux's 100 ticks per second); None when one cannot be read.
 fn cpu_seconds(pids: &[u32]) -> Option<f64> {
     if pids.is_empty() {
         return None;
     }
-    let mut ticks = 0u64;
-    for pid in pids {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // The command name (field 2) may hold spaces; the fields after it follow its ')'.
-        let rest = &stat[stat.rfind(')')? + 1..];
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        // rest starts at field 3, so utime (14) and stime (15) are at 11 and 12.
-        ticks += f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    }
-    Some(ticks as f64 / 100.0)
+    let ticks: Option<u64> = pids.iter().map(|&p| flinkops_local::process::cpu_ticks(p)).sum();
+    Some(ticks? as f64 / 100.0)
 }
 
 fn args() -> Result<Args> {
@@ -400,8 +392,8 @@ impl Harness {
         let warm_left = self.args.warmup.saturating_sub(running_at.elapsed());
         tokio::time::sleep(warm_left).await;
 
-        // Counter change points: (time, records, unused).
-        let mut points: Vec<(Instant, f64, Option<f64>)> = Vec::new();
+        // Counter change points: (time, records).
+        let mut points: Vec<(Instant, f64)> = Vec::new();
         let cpu0 = (Instant::now(), cpu_seconds(&tm_pids));
         let measure_start_ms = epoch_ms();
         let until = Instant::now() + self.args.measure;
@@ -412,7 +404,7 @@ impl Harness {
                 total += m.first().and_then(|a| a.sum).unwrap_or(0.0);
             }
             if points.last().is_none_or(|p| p.1 != total) {
-                points.push((Instant::now(), total, None));
+                points.push((Instant::now(), total));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -31,6 +31,17 @@ pub fn is_alive(pid: u32) -> bool {
     }
 }
 
+/// CPU time a process has used so far: utime + stime from `/proc/<pid>/stat`, in clock ticks
+/// (`getconf CLK_TCK`, 100 on Linux); `None` when it cannot be read.
+pub fn cpu_ticks(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command (field 2) may hold spaces and parentheses: the fields follow its last ')'.
+    let after = text.rsplit_once(')')?.1;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields after the command: state is 3, utime 14, stime 15 (1-based in proc(5)).
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
 /// True when `pid` is alive and its command line contains `marker` (so a recycled pid that
 /// now belongs to another program is not mistaken for ours).
 pub fn is_ours(pid: u32, marker: &str) -> bool {
@@ -145,6 +156,21 @@ pub fn failure_reason(log: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_ticks_grow_with_the_cpu_a_process_uses() {
+        let me = std::process::id();
+        let before = cpu_ticks(me).expect("our own /proc/<pid>/stat");
+        // ~300 ms of CPU (30 ticks at 100 Hz) in this thread.
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let after = cpu_ticks(me).unwrap();
+        assert!(after >= before + 10, "{before} → {after} ticks after 300 ms of CPU");
+        assert_eq!(cpu_ticks(u32::MAX), None);
+    }
 
     #[test]
     fn names_the_owner_of_a_port() {

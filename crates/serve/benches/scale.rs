@@ -616,15 +616,6 @@ fn rss_kib(pid: u32) -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-/// utime + stime of a process, in clock ticks.
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = text.rsplit_once(')')?.1;
-    let f: Vec<&str> = after.split_whitespace().collect();
-    // Fields after the command: state is 3, utime 14, stime 15 (1-based in proc(5)).
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
 fn clock_ticks_per_sec() -> f64 {
     Command::new("getconf").arg("CLK_TCK").output().ok().and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok()).unwrap_or(100.0)
 }
@@ -884,7 +875,7 @@ async fn run_scenario(n: usize, seconds: u64, warmup: u64, tick_secs: u64, injec
     let metrics0 = client.text("/metrics").await.unwrap_or_default();
     let hist0 = parse_hist(&metrics0);
     let steps0 = parse_steps(&metrics0);
-    let cpu0 = cpu_ticks(pid);
+    let cpu0 = flinkops_local::process::cpu_ticks(pid);
     let req0 = sim.sim.requests();
     let bytes0 = sim.sim.counters.overview_bytes.load(Ordering::Relaxed);
     let t0 = Instant::now();
@@ -934,7 +925,7 @@ async fn run_scenario(n: usize, seconds: u64, warmup: u64, tick_secs: u64, injec
         }
     }
     let window = t0.elapsed().as_secs_f64();
-    let cpu1 = cpu_ticks(pid);
+    let cpu1 = flinkops_local::process::cpu_ticks(pid);
     let metrics1 = client.text("/metrics").await.unwrap_or_default();
     let hist = parse_hist(&metrics1).minus(&hist0);
     let steps = minus_steps(&parse_steps(&metrics1), &steps0);
