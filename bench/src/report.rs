@@ -40,9 +40,10 @@ pub struct Row {
     /// The grid's best configuration (keys changed from the defaults).
     pub grid_config: Config,
     pub grid_runs: usize,
-    /// Runs behind the defaults' and the tuned column (their median).
+    /// Runs behind the defaults', the tuned and the grid column (their median).
     pub runs_defaults: usize,
     pub runs_tuned: usize,
+    pub runs_grid: usize,
     pub tuned_vs_defaults: Option<f64>,
     pub tuned_vs_grid: Option<f64>,
     pub tuned_vs_seed: Option<f64>,
@@ -90,8 +91,23 @@ pub fn rows(names: &[String], runs: &[RunResult]) -> Vec<Row> {
                 .max_by(|a, b| a.1.throughput.total_cmp(&b.1.throughput));
             let grid_runs = runs.iter().filter(|r| &r.workload == w && (r.variant == "defaults" || r.variant.starts_with("grid"))).count();
             let (defaults, seed, tuned) = (of("defaults"), of("seed"), of("tuned"));
-            let grid_config = best.as_ref().and_then(|(v, _)| of_variant(v).first().map(|r| r.config.clone())).unwrap_or_default();
-            let grid = best.map(|(_, c)| c);
+            let (grid_config, grid, runs_grid) = match of_variant(crate::GRID_BEST).first() {
+                // The search's winner ran again: its column is the median of every run of that
+                // configuration (the one that won, the re-runs, and the defaults' runs when no
+                // knob beat them), not the lucky run that picked it.
+                Some(again) => {
+                    let same: Vec<&RunResult> = runs
+                        .iter()
+                        .filter(|r| &r.workload == w && (r.variant == "defaults" || r.variant.starts_with("grid")) && r.config == again.config)
+                        .collect();
+                    (again.config.clone(), median_cell(&same), same.len())
+                }
+                None => {
+                    let config = best.as_ref().and_then(|(v, _)| of_variant(v).first().map(|r| r.config.clone())).unwrap_or_default();
+                    let n = best.as_ref().map(|(v, _)| of_variant(v).len()).unwrap_or(0);
+                    (config, best.map(|(_, c)| c), n)
+                }
+            };
             Row {
                 workload: w.clone(),
                 tuned_vs_defaults: ratio(&tuned, &defaults),
@@ -99,6 +115,7 @@ pub fn rows(names: &[String], runs: &[RunResult]) -> Vec<Row> {
                 tuned_vs_seed: ratio(&tuned, &seed),
                 runs_defaults: of_variant("defaults").len(),
                 runs_tuned: of_variant("tuned").len(),
+                runs_grid,
                 grid_config,
                 grid_runs,
                 defaults,
@@ -189,7 +206,7 @@ pub fn markdown(meta: &Meta, rows: &[Row], runs: &[RunResult]) -> String {
     s.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({} runs) |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({} of {} runs) |\n",
             r.workload,
             m(&r.defaults),
             m(&r.seed),
@@ -199,6 +216,7 @@ pub fn markdown(meta: &Meta, rows: &[Row], runs: &[RunResult]) -> String {
             x(r.tuned_vs_grid),
             x(r.tuned_vs_seed),
             knobs(&r.grid_config),
+            r.runs_grid,
             r.grid_runs
         ));
     }
@@ -225,12 +243,18 @@ pub fn markdown(meta: &Meta, rows: &[Row], runs: &[RunResult]) -> String {
         let max = loads.iter().copied().fold(0.0, f64::max);
         s.push_str(&format!(
             "\nNoise: the 1-minute load average at the start of the runs was {mean:.2} on average and {max:.2} at most on {} cores (the benchmark itself keeps about 2 busy). \
-             The defaults and the tuned column are the median of {} and {} runs made at different times (the first row's counts; each workload's are in `tuning.json`, `rows[].runs_defaults`/`runs_tuned`), \
-             every other number one run (the grid's best is the best of its single runs, so it leans high); the spread of each run's 5 s spans is in `tuning.json` (`runs[].measured.spans`). \
+             The defaults, the tuned and the grid column are the median of {} runs, {} runs and {} runs of one configuration made at different times (the first row's counts; each workload's are in `tuning.json`, `rows[].runs_defaults`/`runs_tuned`/`runs_grid`, and in the last column: runs of the grid's best of all the search's runs), \
+             every other number one run; the grid's best configuration is the fastest single run of the search, {}; the spread of each run's 5 s spans is in `tuning.json` (`runs[].measured.spans`). \
              The first job on a newly started cluster often ran slower (cold JVM) and only some variants start one: that job is run once before the measured one and listed below as `cold: …`, outside every ratio.\n",
             meta.cores,
             rows.first().map(|r| r.runs_defaults).unwrap_or(0),
-            rows.first().map(|r| r.runs_tuned).unwrap_or(0)
+            rows.first().map(|r| r.runs_tuned).unwrap_or(0),
+            rows.first().map(|r| r.runs_grid).unwrap_or(0),
+            if runs.iter().any(|r| r.variant == crate::GRID_BEST) {
+                "which then ran again with the repeats (`grid best` below): its column is the median of all its runs, not the lucky run that picked it"
+            } else {
+                "and its column is that run (the best of several single runs leans high)"
+            }
         ));
     }
     s.push_str("\n## All runs\n\n| workload | variant | M rec/s | CPU | ckpt ms | configuration (besides the workload's requirements) |\n| --- | --- | ---: | ---: | ---: | --- |\n");
@@ -291,4 +315,60 @@ pub fn ablation_markdown(command: &str, version: &str, args: &crate::Args, elaps
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Measured, RunResult};
+
+    fn run(variant: &str, config: &[(&str, &str)], throughput: f64) -> RunResult {
+        RunResult {
+            workload: "w".into(),
+            variant: variant.into(),
+            config: config.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            measured: Measured { throughput, ..Measured::default() },
+        }
+    }
+
+    #[test]
+    fn grid_best_is_the_median_of_the_winner_runs_not_its_lucky_run() {
+        let p2 = [("parallelism.default", "2")];
+        let runs = vec![
+            run("defaults", &[], 3.0),
+            run("grid +parallelism-2", &p2, 5.0),
+            run("grid +object-reuse", &[("pipeline.object-reuse", "true")], 3.5),
+            run("tuned", &p2, 4.0),
+            run("cold: grid best", &p2, 1.0),
+            run(crate::GRID_BEST, &p2, 4.0),
+            run(crate::GRID_BEST, &p2, 3.8),
+        ];
+        let r = &rows(&["w".into()], &runs)[0];
+        assert_eq!(r.grid_config, p2.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Config>());
+        // 5.0, 4.0 and 3.8: the cold run is not one of them
+        assert_eq!(r.runs_grid, 3);
+        assert_eq!(r.grid.as_ref().map(|c| c.throughput), Some(4.0));
+        assert_eq!(r.tuned_vs_grid, Some(1.0));
+    }
+
+    #[test]
+    fn without_reruns_the_grid_best_is_the_fastest_single_run() {
+        let runs = vec![run("defaults", &[], 3.0), run("grid +parallelism-2", &[("parallelism.default", "2")], 5.0), run("tuned", &[], 4.0)];
+        let r = &rows(&["w".into()], &runs)[0];
+        assert_eq!(r.grid.as_ref().map(|c| c.throughput), Some(5.0));
+        assert_eq!(r.runs_grid, 1);
+    }
+
+    #[test]
+    fn when_the_defaults_win_their_runs_count_for_the_grid() {
+        let runs = vec![
+            run("defaults", &[], 3.0),
+            run("grid +object-reuse", &[("pipeline.object-reuse", "true")], 2.0),
+            run("defaults", &[], 2.6),
+            run(crate::GRID_BEST, &[], 2.8),
+        ];
+        let r = &rows(&["w".into()], &runs)[0];
+        assert_eq!(r.runs_grid, 3);
+        assert_eq!(r.grid.as_ref().map(|c| c.throughput), Some(2.8));
+    }
 }
