@@ -172,7 +172,8 @@ const JOIN_ROWS_PER_KEY_ROCKSDB: u64 = 1_000;
 /// value), so large maps are copied over and over; RocksDB stores each row as its own entry.
 /// Measured on `bench/workloads/join` (10,000 keys, 5 s TTL, ~5,000 rows per key; 2 cores,
 /// Flink 2.3, quiet machine, 2026-12-07): RocksDB 3.1× the heap backend at parallelism 1
-/// (0.198 vs 0.063 M rec/s) and 3.2× at parallelism 2 (0.354 vs 0.109), docs/bench/tuning.md.
+/// (0.198 vs 0.063 M rec/s) and 3.2× at parallelism 2 (0.354 vs 0.109),
+/// docs/bench/tuning-2026-12-07-repeat2.md.
 fn large_join_state(w: &Workload, r: &Resolved) -> Option<(String, String)> {
     if !w.sql.regular_joins {
         return None;
@@ -681,7 +682,7 @@ fn sql_rules(b: &mut Builder<'_>, w: &Workload, r: &Resolved, goal: Goal, parall
     let mini_batch = batchable && latency.is_some() && repeating;
     if batchable && latency.is_some() && !repeating {
         b.note(format!(
-            "mini-batch left off: {} keys over parallelism {parallelism} repeat {:.2} times in a batch of {MINI_BATCH_SIZE} records (< {MINI_BATCH_MIN_REPEATS}): batching would buffer and copy records without merging state accesses (measured here: mini-batch cost 15–17 % on 1,000,000 keys, docs/bench/tuning.md)",
+            "mini-batch left off: {} keys over parallelism {parallelism} repeat {:.2} times in a batch of {MINI_BATCH_SIZE} records (< {MINI_BATCH_MIN_REPEATS}): batching would buffer and copy records without merging state accesses (measured here on 1,000,000 keys: the benchmark's mini-batch step ran 9–34 % slower in 5 of 6 runs, docs/bench/README.md)",
             w.key_cardinality.unwrap_or_default(),
             repeats.unwrap_or_default()
         ));
