@@ -379,7 +379,7 @@ impl LocalCluster {
         let err = out.try_clone().map_err(Error::io("opening", &out_path))?;
         let mut cmd = Command::new(&java.java);
         cmd.args(&jvm)
-            .args(JAVA_MODULE_FLAGS)
+            .args(java_opts(&state.config, role))
             .arg(format!("-Dlog.file={}", self.log_path(role).display()))
             .arg(format!("-Dlog4j.configuration=file:{}/log4j.properties", self.conf_dir().display()))
             .arg(format!("-Dlog4j.configurationFile=file:{}/log4j.properties", self.conf_dir().display()))
@@ -620,6 +620,24 @@ pub type JvmParams = (Vec<String>, Vec<(String, String)>);
 /// JVM flags and `-D` dynamic configs for a process, from Flink's memory model
 /// (`flinkops_config::memory`, proven identical to Flink's own BashJavaUtils by a
 /// differential test), computed from the cluster's effective configuration.
+/// The JVM options Flink's scripts (`config.sh`, `flink-daemon.sh`) put after the memory flags
+/// of a process of this role, in their order: `env.java.default-opts.all` (the distribution's
+/// module flags, [`JAVA_MODULE_FLAGS`], when it is not set), `env.java.opts.all` (`env.java.opts`
+/// in 1.x configs), then `env.java.opts.jobmanager` or `env.java.opts.taskmanager`. The scripts
+/// expand each unquoted, so it is split on whitespace here too. Later flags win in the JVM: a
+/// role's `-XX:+UseParallelGC` overrides the default G1.
+pub fn java_opts(config: &BTreeMap<String, String>, role: Role) -> Vec<String> {
+    let words = |key: &str| config.get(key).map(|v| v.split_whitespace().map(str::to_string).collect::<Vec<_>>());
+    let mut opts = words("env.java.default-opts.all").unwrap_or_else(|| JAVA_MODULE_FLAGS.iter().map(|f| f.to_string()).collect());
+    opts.extend(words("env.java.opts.all").or_else(|| words("env.java.opts")).unwrap_or_default());
+    let own = match role {
+        Role::JobManager => "env.java.opts.jobmanager",
+        Role::TaskManager(_) => "env.java.opts.taskmanager",
+    };
+    opts.extend(words(own).unwrap_or_default());
+    opts
+}
+
 pub fn memory_params(dist: &FlinkDist, config: &BTreeMap<String, String>, role: Role) -> Result<JvmParams> {
     use flinkops_config::memory;
     let params = match role {
@@ -635,6 +653,25 @@ mod tests {
 
     fn dist(version: &str) -> FlinkDist {
         FlinkDist { path: PathBuf::from("/opt/flink"), version: version.into(), source: "external".into() }
+    }
+
+    #[test]
+    fn java_opts_follow_flinks_scripts() {
+        let cfg = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
+        // nothing set: the distribution's module flags only
+        assert_eq!(java_opts(&cfg(&[]), Role::TaskManager(0)), JAVA_MODULE_FLAGS.iter().map(|f| f.to_string()).collect::<Vec<_>>());
+        let c = cfg(&[
+            ("env.java.opts.all", " -Da=1   -Xss2m "),
+            ("env.java.opts.taskmanager", "-XX:+UseParallelGC"),
+            ("env.java.opts.jobmanager", "-Djm=yes"),
+        ]);
+        let tm = java_opts(&c, Role::TaskManager(1));
+        assert_eq!(tm[JAVA_MODULE_FLAGS.len()..], ["-Da=1", "-Xss2m", "-XX:+UseParallelGC"]);
+        let jm = java_opts(&c, Role::JobManager);
+        assert_eq!(jm[JAVA_MODULE_FLAGS.len()..], ["-Da=1", "-Xss2m", "-Djm=yes"]);
+        // the 1.x key when the 2.x one is absent; a set default-opts replaces the module flags
+        let old = cfg(&[("env.java.opts", "-Dold=1"), ("env.java.default-opts.all", "--add-opens=java.base/java.lang=ALL-UNNAMED")]);
+        assert_eq!(java_opts(&old, Role::JobManager), ["--add-opens=java.base/java.lang=ALL-UNNAMED", "-Dold=1"]);
     }
 
     #[test]

@@ -302,3 +302,30 @@ fn sql_parallelism_by_stable_name_on_flink_1_20() {
     crate::support::require_flink("1.20.3");
     parallelism_by_name_survives_a_resubmission("1.20.3", "it-pbn120");
 }
+
+/// `env.java.opts.*` reach the JVMs as Flink's scripts pass them: the TaskManager's own option
+/// switches its garbage collector (Flink's GC metrics name the collector that runs), the
+/// JobManager keeps G1, and `env.java.opts.all` reaches both.
+#[test]
+fn env_java_opts_reach_the_processes_of_their_role() {
+    let c = TestCluster::start(
+        "it-jvm",
+        "2.3.0",
+        &["--taskmanagers", "1", "--slots", "1", "-D", "env.java.opts.taskmanager=-XX:+UseParallelGC -Dflinkops.role=tm", "-D", "env.java.opts.all=-Dflinkops.all=yes"],
+    );
+    let names = |v: Value| -> Vec<String> { v.as_array().unwrap().iter().filter_map(|m| m["id"].as_str().map(str::to_string)).collect() };
+    let tm = c.get("/taskmanagers")["taskmanagers"][0]["id"].as_str().expect("a TaskManager").to_string();
+    // the JobManager's metric fetcher fills the lists after its first run
+    let gc = |path: &str| -> Vec<String> { names(c.get(path)).into_iter().filter(|n| n.contains("GarbageCollector")).collect() };
+    let tm_gc = wait_for("the TaskManager's GC metrics", Duration::from_secs(60), || Some(gc(&format!("/taskmanagers/{tm}/metrics"))).filter(|v| !v.is_empty()));
+    assert!(tm_gc.iter().any(|n| n.contains("PS")), "the TaskManager runs the parallel collector: {tm_gc:?}");
+    assert!(!tm_gc.iter().any(|n| n.contains("G1")), "{tm_gc:?}");
+    let jm_gc = wait_for("the JobManager's GC metrics", Duration::from_secs(60), || Some(gc("/jobmanager/metrics")).filter(|v| !v.is_empty()));
+    assert!(jm_gc.iter().any(|n| n.contains("G1")), "the JobManager keeps G1: {jm_gc:?}");
+    let cmdline = |pid: u32| std::fs::read(format!("/proc/{pid}/cmdline")).map(|b| String::from_utf8_lossy(&b).replace('\0', " ")).unwrap_or_default();
+    let lines: Vec<String> = c.pids().into_iter().map(cmdline).collect();
+    let jm = lines.iter().find(|l| l.contains("StandaloneSessionClusterEntrypoint")).expect("the JobManager's command line");
+    let tm = lines.iter().find(|l| l.contains("TaskManagerRunner")).expect("the TaskManager's command line");
+    assert!(jm.contains("-Dflinkops.all=yes") && !jm.contains("-Dflinkops.role=tm"), "{jm}");
+    assert!(tm.contains("-Dflinkops.all=yes") && tm.contains("-Dflinkops.role=tm"), "{tm}");
+}
