@@ -366,3 +366,26 @@ fn regular_joins_with_large_per_key_state_or_no_ttl_go_to_rocksdb() {
         assert_clean(&w, Profile::Balanced, "1.20");
     }
 }
+
+#[test]
+fn throughput_goal_gets_the_parallel_collector_up_to_an_8_gb_heap() {
+    for version in ["1.20", "2.3"] {
+        let r = assert_clean(&agg(1_000_000), Profile::HighThroughput, version);
+        assert_eq!(r.config["env.java.opts.taskmanager"], "-XX:+UseParallelGC", "{version}");
+        assert!(r.memory.jvm_heap <= PARALLEL_GC_MAX_HEAP);
+    }
+    // latency keeps G1's short pauses
+    let latency = Workload { goal: Goal::Latency, latency_target: Some("2 s".into()), ..Default::default() };
+    let r = assert_clean(&latency, Profile::LowLatency, "2.3");
+    assert!(!r.config.contains_key("env.java.opts.taskmanager"), "{:?}", r.config);
+    // a 32 GB TaskManager has a heap above 8 GB: G1 stays, and the note says why
+    let big = Workload {
+        goal: Goal::Throughput,
+        cluster: Cluster { taskmanagers: 1, taskmanager_memory: "32gb".into(), cores: 8, slots: Some(4), local_disk: None },
+        ..Default::default()
+    };
+    let r = assert_clean(&big, Profile::HighThroughput, "2.3");
+    assert!(r.memory.jvm_heap > PARALLEL_GC_MAX_HEAP, "{:?}", r.memory);
+    assert!(!r.config.contains_key("env.java.opts.taskmanager"), "{:?}", r.config);
+    assert!(r.notes.iter().any(|n| n.contains("left at G1")), "{:?}", r.notes);
+}
