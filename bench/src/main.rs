@@ -155,7 +155,7 @@ fn workloads(only: &[String]) -> Result<Vec<Bench>> {
 
 /// Keys only a cluster's processes read (the rest is set per job with SET).
 fn is_cluster_key(k: &str) -> bool {
-    ["taskmanager.", "jobmanager.", "cluster.", "metrics.", "rest."].iter().any(|p| k.starts_with(p))
+    ["taskmanager.", "jobmanager.", "cluster.", "metrics.", "rest.", "env."].iter().any(|p| k.starts_with(p))
 }
 
 fn split(config: &Config) -> (Config, Config) {
