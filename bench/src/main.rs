@@ -587,9 +587,8 @@ async fn run_all(h: &mut Harness, benches: &[Bench], version: &str) -> Result<()
     for b in benches {
         let d = h.run(b, "defaults", &Config::new()).await;
         let mut cur = (Config::new(), d.throughput);
-        let seen = candidates.entry(b.name.clone()).or_default();
         if d.error.is_none() {
-            seen.push(cur.clone());
+            candidates.entry(b.name.clone()).or_default().push(cur.clone());
         }
         let limit = if h.args.quick { 2 } else { usize::MAX };
         for (name, knob) in knobs(&b.workload).into_iter().take(limit) {

@@ -78,9 +78,11 @@ pub fn rows(names: &[String], runs: &[RunResult]) -> Vec<Row> {
         .map(|w| {
             let of_variant = |variant: &str| -> Vec<&RunResult> { runs.iter().filter(|r| &r.workload == w && r.variant == variant).collect() };
             let of = |variant: &str| median_cell(&of_variant(variant));
+            // a run of the search: the defaults, a grid step, or the winner run again
+            let searched = |r: &&RunResult| &r.workload == w && (r.variant == "defaults" || r.variant.starts_with("grid"));
             // the search's candidates: the defaults and every grid step, each its median
             let mut candidates: Vec<String> = Vec::new();
-            for r in runs.iter().filter(|r| &r.workload == w && (r.variant == "defaults" || r.variant.starts_with("grid"))) {
+            for r in runs.iter().filter(searched) {
                 if !candidates.contains(&r.variant) {
                     candidates.push(r.variant.clone());
                 }
@@ -89,17 +91,14 @@ pub fn rows(names: &[String], runs: &[RunResult]) -> Vec<Row> {
                 .iter()
                 .filter_map(|v| median_cell(&of_variant(v)).filter(|c| c.error.is_none()).map(|c| (v, c)))
                 .max_by(|a, b| a.1.throughput.total_cmp(&b.1.throughput));
-            let grid_runs = runs.iter().filter(|r| &r.workload == w && (r.variant == "defaults" || r.variant.starts_with("grid"))).count();
+            let grid_runs = runs.iter().filter(searched).count();
             let (defaults, seed, tuned) = (of("defaults"), of("seed"), of("tuned"));
             let (grid_config, grid, runs_grid) = match of_variant(crate::GRID_BEST).first() {
                 // The search's winner ran again: its column is the median of every run of that
                 // configuration (the one that won, the re-runs, and the defaults' runs when no
                 // knob beat them), not the lucky run that picked it.
                 Some(again) => {
-                    let same: Vec<&RunResult> = runs
-                        .iter()
-                        .filter(|r| &r.workload == w && (r.variant == "defaults" || r.variant.starts_with("grid")) && r.config == again.config)
-                        .collect();
+                    let same: Vec<&RunResult> = runs.iter().filter(searched).filter(|r| r.config == again.config).collect();
                     (again.config.clone(), median_cell(&same), same.len())
                 }
                 None => {

@@ -617,9 +617,6 @@ appender.main.strategy.max = 5
 /// JVM flags and `-D key=value` dynamic configs of a process.
 pub type JvmParams = (Vec<String>, Vec<(String, String)>);
 
-/// JVM flags and `-D` dynamic configs for a process, from Flink's memory model
-/// (`flinkops_config::memory`, proven identical to Flink's own BashJavaUtils by a
-/// differential test), computed from the cluster's effective configuration.
 /// The JVM options Flink's scripts (`config.sh`, `flink-daemon.sh`) put after the memory flags
 /// of a process of this role, in their order: `env.java.default-opts.all` (the distribution's
 /// module flags, [`JAVA_MODULE_FLAGS`], when it is not set), `env.java.opts.all` (`env.java.opts`
@@ -638,6 +635,9 @@ pub fn java_opts(config: &BTreeMap<String, String>, role: Role) -> Vec<String> {
     opts
 }
 
+/// JVM flags and `-D` dynamic configs for a process, from Flink's memory model
+/// (`flinkops_config::memory`, proven identical to Flink's own BashJavaUtils by a
+/// differential test), computed from the cluster's effective configuration.
 pub fn memory_params(dist: &FlinkDist, config: &BTreeMap<String, String>, role: Role) -> Result<JvmParams> {
     use flinkops_config::memory;
     let params = match role {
