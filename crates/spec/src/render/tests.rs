@@ -54,8 +54,10 @@ fn docs(text: &str) -> Vec<Value> {
 /// A CRD's openAPIV3Schema with `additionalProperties: false` on every object that lists its
 /// properties and does not preserve unknown fields.
 fn strict_crd_schema(file: &str) -> Value {
-    let path = repo().join("../shared/crds/flink-kubernetes-operator-1.15.0").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (the operator's CRDs live in shared/crds beside the repo)", path.display()));
+    // a copy of shared/crds/flink-kubernetes-operator-1.15.0 (the operator's CRDs), so that a
+    // clone anywhere validates against them
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crds/flink-kubernetes-operator-1.15.0").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (the operator's CRDs, copied from shared/crds)", path.display()));
     let crd: Value = serde_saphyr::from_str(&text).expect("CRD parses");
     let mut schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
     fn close(v: &mut Value) {
