@@ -402,10 +402,7 @@ impl LocalCluster {
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd.spawn().map_err(|e| Error::Other(format!("starting the {role} with {}: {e}", java.java.display())))?;
-        let pid = child.id();
-        // The child is not waited for: it outlives this process. Dropping `Child` does not kill it.
-        drop(child);
+        let pid = process::spawn_detached(&mut cmd, &role.to_string()).map_err(|e| Error::Other(format!("starting the {role} with {}: {e}", java.java.display())))?;
         let pid_path = self.pid_path(role);
         std::fs::write(&pid_path, pid.to_string()).map_err(Error::io("writing", &pid_path))?;
         tracing::info!(%role, pid, "started");

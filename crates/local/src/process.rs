@@ -64,6 +64,19 @@ pub fn stop(pid: u32, grace: Duration) -> bool {
     wait_gone(pid, Duration::from_secs(5))
 }
 
+/// Starts `cmd` as a background process that may outlive this one, and returns its pid. A
+/// small thread waits for it, so that when it exits while we still run (a long-lived `serve`,
+/// the benchmark) it is reaped instead of staying a zombie in the process table; if we exit
+/// first, the process is re-parented and keeps running.
+pub fn spawn_detached(cmd: &mut std::process::Command, what: &str) -> std::io::Result<u32> {
+    let mut child = cmd.spawn()?;
+    let pid = child.id();
+    std::thread::Builder::new().name(format!("reap-{what}-{pid}")).stack_size(64 * 1024).spawn(move || {
+        let _ = child.wait();
+    })?;
+    Ok(pid)
+}
+
 /// Sends SIGKILL at once (used by tests that simulate a crash).
 pub fn kill_now(pid: u32) {
     if let Ok(raw) = i32::try_from(pid) {
@@ -212,5 +225,21 @@ mod tests {
         assert!(stop(pid, Duration::from_secs(5)));
         waiter.join().unwrap().unwrap();
         assert!(!is_alive(pid));
+    }
+
+    #[test]
+    fn a_detached_process_that_exits_is_reaped() {
+        let mut cmd = std::process::Command::new("python3");
+        cmd.args(["-c", "import time; time.sleep(30)"]);
+        let pid = spawn_detached(&mut cmd, "test").unwrap();
+        assert!(is_alive(pid));
+        kill_now(pid);
+        // Reaped: /proc/<pid> disappears (an unreaped child stays there in state Z for as long
+        // as its parent, this test process, lives).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "pid {pid} was not reaped");
     }
 }
