@@ -255,7 +255,12 @@ proptest! {
     fn monotone_in_load(l1 in 1.0f64..1e5, l2 in 1.0f64..1e5, cap in 10.0f64..1e4, p in 1u32..64) {
         let (lo, hi) = if l1 <= l2 { (l1, l2) } else { (l2, l1) };
         // observed at the same parallelism with enough capacity, so busy time scales with load
-        let cap = cap.max(hi / f64::from(p));
+        // and no source is backpressured. "Enough" with a margin: at cap × p == hi exactly the
+        // rounding of `served / load` in the model can leave ~1e-13 ms/s of backpressure, which
+        // makes the demand a guess, and a guessed demand is aligned from the scale-up threshold
+        // on purpose (decide.rs: a guess carries its own headroom) — not comparable with an
+        // observed one (found by proptest: l1 = 30448.9, l2 = 32535.2, p = 3 → 8 and 4).
+        let cap = cap.max(hi / f64::from(p) * (1.0 + 1e-9));
         let g = chain(&[("src", 1), ("agg", p)], true);
         let a = run(&g, &model_samples(lo, cap, p), &no_delay());
         let b = run(&g, &model_samples(hi, cap, p), &no_delay());
@@ -423,3 +428,4 @@ proptest! {
         }
     }
 }
+
