@@ -705,7 +705,7 @@ fn sql_rules(b: &mut Builder<'_>, w: &Workload, r: &Resolved, goal: Goal, parall
     let mini_batch = batchable && latency.is_some() && repeating;
     if batchable && latency.is_some() && !repeating {
         b.note(format!(
-            "mini-batch left off: {} keys over parallelism {parallelism} repeat {:.2} times in a batch of {MINI_BATCH_SIZE} records (< {MINI_BATCH_MIN_REPEATS}): batching would buffer and copy records without merging state accesses (measured here on 1,000,000 keys: the benchmark's mini-batch step ran 9–34 % slower in 5 of 6 runs, docs/bench/README.md)",
+            "mini-batch left off: {} keys over parallelism {parallelism} repeat {:.2} times in a batch of {MINI_BATCH_SIZE} records (< {MINI_BATCH_MIN_REPEATS}): batching would buffer and copy records without merging state accesses (measured here on 1,000,000 keys: the benchmark's mini-batch step ran 9–34 % slower in 6 of 8 runs over three suites, docs/bench/README.md)",
             w.key_cardinality.unwrap_or_default(),
             repeats.unwrap_or_default()
         ));
