@@ -639,12 +639,14 @@ async fn run_all(h: &mut Harness, benches: &[Bench], version: &str) -> Result<()
     }
     // Phase 5: the garbage collector, a cluster-level knob, on the fastest configuration so
     // far (the JVM's default G1 against the parallel collector, which favours throughput).
+    let fastest = |candidates: &BTreeMap<String, Vec<(Config, f64)>>, name: &str| -> Option<Config> {
+        candidates.get(name).and_then(|cs| cs.iter().max_by(|x, y| x.1.total_cmp(&y.1))).map(|(c, _)| c.clone())
+    };
     let mut with_gc: Vec<(&Bench, Config)> = Vec::new();
     for b in benches {
-        if let Some((c, _)) = candidates.get(&b.name).and_then(|cs| cs.iter().max_by(|x, y| x.1.total_cmp(&y.1))) {
-            let mut c2 = c.clone();
-            c2.insert("env.java.opts.taskmanager".into(), "-XX:+UseParallelGC".into());
-            with_gc.push((b, c2));
+        if let Some(mut c) = fastest(&candidates, &b.name) {
+            c.insert("env.java.opts.taskmanager".into(), flinkops_tune::recommend::PARALLEL_GC.into());
+            with_gc.push((b, c));
         }
     }
     with_gc.sort_by_key(|(_, c)| split(c).0);
@@ -660,8 +662,8 @@ async fn run_all(h: &mut Harness, benches: &[Bench], version: &str) -> Result<()
     // median of all its runs, like the defaults' and the tuned column.
     let mut winners: Vec<(&Bench, Config)> = Vec::new();
     for b in benches {
-        if let Some((c, _)) = candidates.get(&b.name).and_then(|cs| cs.iter().max_by(|x, y| x.1.total_cmp(&y.1))) {
-            winners.push((b, c.clone()));
+        if let Some(c) = fastest(&candidates, &b.name) {
+            winners.push((b, c));
         }
     }
     winners.sort_by_key(|(_, c)| split(c).0);

@@ -159,7 +159,7 @@ fn knobs(c: &Config) -> String {
             "state.backend.type" => v.clone(),
             "execution.buffer-timeout.enabled" => "no buffer timeout".to_string(),
             "taskmanager.memory.managed.fraction" => format!("managed {v}"),
-            "env.java.opts.taskmanager" if v == "-XX:+UseParallelGC" => "parallel GC".to_string(),
+            "env.java.opts.taskmanager" if v == flinkops_tune::recommend::PARALLEL_GC => "parallel GC".to_string(),
             _ => format!("{k}={v}"),
         })
         .collect::<Vec<_>>()

@@ -71,9 +71,12 @@ pub fn stop(pid: u32, grace: Duration) -> bool {
 pub fn spawn_detached(cmd: &mut std::process::Command, what: &str) -> std::io::Result<u32> {
     let mut child = cmd.spawn()?;
     let pid = child.id();
-    std::thread::Builder::new().name(format!("reap-{what}-{pid}")).stack_size(64 * 1024).spawn(move || {
+    // The process runs whether or not the reaper starts: failing here would leave it untracked.
+    if let Err(e) = std::thread::Builder::new().name(format!("reap-{what}-{pid}")).stack_size(64 * 1024).spawn(move || {
         let _ = child.wait();
-    })?;
+    }) {
+        tracing::warn!(pid, "no thread to reap the {what}: {e}");
+    }
     Ok(pid)
 }
 

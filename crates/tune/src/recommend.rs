@@ -609,7 +609,7 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
         if tm.jvm_heap <= PARALLEL_GC_MAX_HEAP {
             b.set(
                 &["env.java.opts.taskmanager"],
-                "-XX:+UseParallelGC",
+                PARALLEL_GC,
                 format!("goal {goal:?}, JVM heap {} ≤ {}", approx(tm.jvm_heap), approx(PARALLEL_GC_MAX_HEAP)),
                 "the parallel collector has no concurrent marking and cheaper write barriers than G1, the JVM's default; it pays with stop-the-world collections that grow with the live heap (add your own JVM flags to this value)",
                 "more CPU for records, most where state lives on the heap (measured here, paired runs: group aggregation over 1,000,000 heap keys 1.9×, tumbling window 1.12×; docs/bench/ab-gc.md)",
@@ -643,6 +643,9 @@ pub fn recommend(w: &Workload, profile: Profile, version: &str) -> Result<Recomm
 /// collections stop the process for a time that grows with the live heap (an assumption, not
 /// measured here: the benchmark's heaps are ~1.5 GB).
 const PARALLEL_GC_MAX_HEAP: u64 = 8 * GB;
+
+/// The TaskManager JVM option that selects the parallel collector (`env.java.opts.taskmanager`).
+pub const PARALLEL_GC: &str = "-XX:+UseParallelGC";
 
 /// The smallest task heap worth running a job with.
 const MIN_TASK_HEAP: u64 = 256 * MB;
