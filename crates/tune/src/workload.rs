@@ -129,6 +129,10 @@ pub struct Workload {
     pub api: Api,
     /// DataStream jobs: the user's functions neither keep nor modify input records.
     pub object_reuse_safe: bool,
+    /// The session time zone of a SQL job (`table.local-time-zone`): an IANA zone such as
+    /// `Europe/Berlin` or `Etc/UTC`, or a fixed offset such as `GMT+03:00`. Unset: Flink takes
+    /// the JVM default zone of the cluster's processes.
+    pub time_zone: Option<String>,
     pub sql: SqlShape,
     pub cluster: Cluster,
 }
@@ -149,9 +153,42 @@ impl Default for Workload {
             delivery: Delivery::ExactlyOnce,
             api: Api::Sql,
             object_reuse_safe: false,
+            time_zone: None,
             sql: SqlShape::default(),
             cluster: Cluster::default(),
         }
+    }
+}
+
+/// A session time zone, as far as the advisor needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// Offset zero at every instant, without any transition: `UTC` and its other names
+    /// (`Etc/UTC`, `GMT`, `Zulu`, `GMT+00:00`, …).
+    Utc,
+    /// Any other valid zone.
+    Other,
+}
+
+impl Zone {
+    /// Classifies a zone id the way Flink's `table.local-time-zone` accepts them: an IANA name
+    /// (the database is bundled, so the answer does not depend on the machine) or
+    /// `GMT±hh:mm`. The error says what was wrong and what is accepted.
+    pub fn classify(name: &str) -> Result<Zone, String> {
+        if let Some(offset) = name.strip_prefix("GMT").filter(|r| r.starts_with(['+', '-'])) {
+            let two_digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+            let hm = offset[1..].split_once(':').filter(|(h, m)| two_digits(h) && two_digits(m));
+            let (h, m): (u8, u8) = match hm.map(|(h, m)| (h.parse(), m.parse())) {
+                Some((Ok(h), Ok(m))) if h <= 18 && m <= 59 => (h, m),
+                _ => return Err(format!("`{name}`: a fixed offset is written GMT+hh:mm or GMT-hh:mm, two digits each, hh ≤ 18 (e.g. `GMT-03:00`), as Flink requires")),
+            };
+            return Ok(if h == 0 && m == 0 { Zone::Utc } else { Zone::Other });
+        }
+        let tz = jiff::tz::TimeZone::get(name).map_err(|_| {
+            format!("`{name}` is not a zone of the IANA time zone database: give a name such as `Europe/Berlin` or `Etc/UTC`, or a fixed offset such as `GMT+03:00`")
+        })?;
+        let fixed_utc = tz.following(jiff::Timestamp::MIN).next().is_none() && tz.to_offset(jiff::Timestamp::UNIX_EPOCH) == jiff::tz::Offset::UTC;
+        Ok(if fixed_utc { Zone::Utc } else { Zone::Other })
     }
 }
 
@@ -166,6 +203,7 @@ pub struct Resolved {
     pub taskmanager_memory: u64,
     pub local_disk: Option<u64>,
     pub slots: u32,
+    pub time_zone: Option<Zone>,
 }
 
 impl Workload {
@@ -247,6 +285,11 @@ impl Workload {
             taskmanager_memory,
             local_disk: size("cluster.local_disk", &c.local_disk)?,
             slots: c.slots.unwrap_or(c.cores).max(1),
+            time_zone: self
+                .time_zone
+                .as_deref()
+                .map(|z| Zone::classify(z).map_err(|message| TuneError::Invalid { field: "time_zone".into(), message }))
+                .transpose()?,
         })
     }
 

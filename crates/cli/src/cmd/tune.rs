@@ -165,6 +165,11 @@ pub struct TuneArgs {
     /// How long a key's state stays useful after its last update (SQL state TTL), e.g. `1 d`.
     #[arg(long, value_name = "DURATION", help_heading = "Workload")]
     pub state_ttl: Option<String>,
+    /// Session time zone of a SQL job (`table.local-time-zone`): an IANA zone such as
+    /// `Europe/Berlin` or `Etc/UTC`, or `GMT+03:00`. `Etc/UTC`, `GMT` and other names of UTC
+    /// become `UTC`, the only id Flink's window operators do not convert per record.
+    #[arg(long, value_name = "ZONE", help_heading = "Workload")]
+    pub time_zone: Option<String>,
     /// Checkpoint interval, e.g. `60 s` (default: the profile's).
     #[arg(long, value_name = "DURATION", help_heading = "Workload")]
     pub checkpoint_interval: Option<String>,
@@ -251,6 +256,7 @@ fn workload(a: &TuneArgs) -> anyhow::Result<Workload> {
     set(&mut w.record_size, &a.record_size);
     set(&mut w.state_size, &a.state_size);
     set(&mut w.state_ttl, &a.state_ttl);
+    set(&mut w.time_zone, &a.time_zone);
     set(&mut w.checkpoint_interval, &a.checkpoint_interval);
     set(&mut w.cluster.local_disk, &a.local_disk);
     if let Some(x) = a.records_per_second {

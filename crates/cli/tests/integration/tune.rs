@@ -67,6 +67,12 @@ fn people_get_every_key_with_its_reason_and_scripts_get_the_file() {
     assert!(text.contains("table.exec.mini-batch.enabled = true"), "{text}");
     assert!(text.contains("    trigger: workload.sql: group aggregations"), "{text}");
     assert!(text.contains("table.optimizer.agg-phase-strategy = TWO_PHASE"), "{text}");
+    // UTC under another name becomes the id Flink's window operators do not convert
+    let v = flinkops_json(&["tune", "--sql", "window-aggregations", "--time-zone", "Etc/UTC"]);
+    assert_eq!(v["config"]["table.local-time-zone"], "UTC", "{v:#}");
+    let v = flinkops_json(&["tune", "--sql", "window-aggregations"]);
+    assert!(v["config"].get("table.local-time-zone").is_none(), "{v:#}");
+    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().starts_with("no time_zone")), "{v:#}");
     // `--out -`: the file alone on stdout, every key preceded by its reason
     let out = flinkops().args(["tune", "--format", "flink-configuration", "--out", "-"]).output().unwrap();
     assert!(out.status.success());
@@ -97,6 +103,10 @@ fn bad_workloads_are_input_errors_with_their_position() {
     let out = flinkops().args(["tune", "--taskmanager-memory", "512mb"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--taskmanager-memory: 512mb is too small"));
+    let out = flinkops().args(["tune", "--time-zone", "Europe/Berln"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--time-zone: `Europe/Berln` is not a zone of the IANA time zone database"), "{err}");
     let out = flinkops().args(["tune", "--flink-version", "0.9"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = flinkops().args(["tune", "--workload", dir.path().join("missing.yaml").to_str().unwrap()]).output().unwrap();

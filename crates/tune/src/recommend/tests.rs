@@ -254,8 +254,9 @@ fn workload_strategy() -> impl Strategy<Value = Workload> {
         (prop::bool::ANY, 0..3u8, prop::option::of(1u64..5000), prop::option::of(1u64..200_000), 0..3u8, prop::option::of(1u64..1_000_000_000)),
         (prop::option::of(1u64..600), prop::bool::ANY, prop::bool::ANY, prop::bool::ANY, any::<[bool; 6]>()),
         (1u32..20, 1u64..32, 1u32..16, prop::option::of(1u32..8), prop::option::of(1u64..500)),
+        prop::option::of(prop::sample::select(vec!["UTC", "Etc/UTC", "GMT", "GMT+00:00", "Europe/Berlin", "GMT-03:00", "Asia/Kolkata"])),
     )
-        .prop_map(|((batch, goal, lat, state_mb, access, keys), (cp, alo, ds, reuse, sql), (tms, mem_gb, cores, slots, disk))| Workload {
+        .prop_map(|((batch, goal, lat, state_mb, access, keys), (cp, alo, ds, reuse, sql), (tms, mem_gb, cores, slots, disk), zone)| Workload {
             mode: if batch { Mode::Batch } else { Mode::Streaming },
             goal: [Goal::Latency, Goal::Throughput, Goal::Balanced][usize::from(goal)],
             latency_target: lat.map(|ms| format!("{ms} ms")),
@@ -269,6 +270,7 @@ fn workload_strategy() -> impl Strategy<Value = Workload> {
             delivery: if alo { Delivery::AtLeastOnce } else { Delivery::ExactlyOnce },
             api: if ds { Api::Datastream } else { Api::Sql },
             object_reuse_safe: reuse,
+            time_zone: zone.map(str::to_string),
             sql: SqlShape { group_aggregations: sql[0], distinct_aggregates: sql[1], window_aggregations: sql[2], regular_joins: sql[3], deduplication: sql[4], top_n: sql[5] },
             cluster: Cluster { taskmanagers: tms, taskmanager_memory: format!("{mem_gb}gb"), cores, slots, local_disk: disk.map(|d| format!("{d}gb")) },
         })
@@ -388,4 +390,49 @@ fn throughput_goal_gets_the_parallel_collector_up_to_an_8_gb_heap() {
     assert!(r.memory.jvm_heap > PARALLEL_GC_MAX_HEAP, "{:?}", r.memory);
     assert!(!r.config.contains_key("env.java.opts.taskmanager"), "{:?}", r.config);
     assert!(r.notes.iter().any(|n| n.contains("left at G1")), "{:?}", r.notes);
+}
+
+#[test]
+fn utc_under_any_name_becomes_the_id_flink_does_not_convert() {
+    let windows = |zone: Option<&str>| Workload {
+        goal: Goal::Throughput,
+        time_zone: zone.map(str::to_string),
+        sql: SqlShape { window_aggregations: true, ..Default::default() },
+        ..Default::default()
+    };
+    for zone in ["Etc/UTC", "UTC", "GMT", "Zulu", "Etc/GMT+0", "GMT+00:00", "GMT-00:00"] {
+        let r = assert_clean(&windows(Some(zone)), Profile::HighThroughput, "2.3");
+        assert_eq!(r.config.get("table.local-time-zone").map(String::as_str), Some("UTC"), "{zone}");
+        let reason = r.reasons.iter().find(|x| x.key == "table.local-time-zone").unwrap();
+        assert_eq!(reason.trigger, format!("workload.time_zone = {zone}"));
+    }
+    // zones with offset 0 only some of the time, or only since some date, are not UTC
+    for zone in ["Europe/London", "Africa/Abidjan", "Europe/Berlin", "GMT-03:00"] {
+        let r = assert_clean(&windows(Some(zone)), Profile::HighThroughput, "1.20");
+        assert_eq!(r.config.get("table.local-time-zone").map(String::as_str), Some(zone), "pinned as given");
+    }
+    let r = assert_clean(&windows(None), Profile::HighThroughput, "2.3");
+    assert!(!r.config.contains_key("table.local-time-zone"));
+    assert!(r.notes.iter().any(|n| n.starts_with("no time_zone")), "{:?}", r.notes);
+    // without windows no note: nothing to gain, nothing to pin
+    let r = assert_clean(&Workload::default(), Profile::Balanced, "2.3");
+    assert!(!r.notes.iter().any(|n| n.starts_with("no time_zone")), "{:?}", r.notes);
+}
+
+#[test]
+fn a_zone_flink_would_reject_is_a_positioned_error() {
+    for (zone, says) in [
+        ("Europe/Berln", "IANA time zone database"),
+        ("PST", "IANA time zone database"),
+        ("GMT+3", "GMT+hh:mm"),
+        ("GMT+19:00", "GMT+hh:mm"),
+        ("GMT+03:0", "GMT+hh:mm"),
+        ("GMT-0:00", "GMT+hh:mm"),
+        ("GMT+03:60", "GMT+hh:mm"),
+    ] {
+        let text = format!("goal: throughput\ntime_zone: {zone}\n");
+        let e = Workload::from_text("w.yaml", &text).unwrap_err().to_string();
+        assert!(e.starts_with("w.yaml:2:"), "{zone}: {e}");
+        assert!(e.contains("time_zone") && e.contains(zone) && e.contains(says), "{zone}: {e}");
+    }
 }
