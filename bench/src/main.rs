@@ -11,7 +11,8 @@
 //!   prints);
 //! - **grid**: the best of a greedy search over the knobs that matter, starting from the
 //!   defaults and keeping each knob's value when it is ≥ 3 % faster: mini-batch, object reuse,
-//!   state backend, parallelism, buffer timeout, managed memory, then the parallel garbage
+//!   parallelism, the session zone `UTC` (window aggregations, when the cluster's zone is UTC
+//!   under another name), state backend, buffer timeout, managed memory, then the parallel garbage
 //!   collector on the fastest of those. With `--repeat N` the fastest
 //!   configuration runs N − 1 times more (variant `grid best`) and the table shows its median.
 //!
@@ -40,6 +41,7 @@ use flinkops_tune::{Profile, Workload};
 use serde::{Deserialize, Serialize};
 
 mod chart;
+mod jfr;
 mod report;
 
 type Config = BTreeMap<String, String>;
@@ -60,6 +62,10 @@ struct Args {
     ab: Option<Config>,
     /// Write the report from these runs (`target/bench-partial.json` of a stopped suite).
     report_from: Option<PathBuf>,
+    /// Record the TaskManager with JFR over each measurement window (`jfr::Profile`).
+    jfr: bool,
+    /// A new cluster for every run (no JIT state or caches shared between the variants).
+    fresh: bool,
 }
 
 /// User + system CPU seconds of these processes so far (`flinkops_local::process::cpu_ticks`,
@@ -84,6 +90,8 @@ fn args() -> Result<Args> {
         repeat: 1,
         ab: None,
         report_from: None,
+        jfr: false,
+        fresh: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -99,6 +107,8 @@ fn args() -> Result<Args> {
             "--warmup" => a.warmup = Duration::from_secs(it.next().context("--warmup needs seconds")?.parse()?),
             "--measure" => a.measure = Duration::from_secs(it.next().context("--measure needs seconds")?.parse()?),
             "--ablate" => a.ablate = true,
+            "--jfr" => a.jfr = true,
+            "--fresh" => a.fresh = true,
             "--report-from" => a.report_from = Some(PathBuf::from(it.next().context("--report-from needs a file")?)),
             "--repeat" => a.repeat = it.next().context("--repeat needs a count")?.parse::<usize>()?.max(1),
             "--ab" => {
@@ -112,10 +122,12 @@ fn args() -> Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "bench/run.sh [--quick] [--only stateless,agg-low,…] [--flink-version 2.3.0] [--out DIR] [--warmup S] [--measure S] [--repeat N] [--ablate | --ab K=V,… | --report-from FILE]\n\
+                    "bench/run.sh [--quick] [--only stateless,agg-low,…] [--flink-version 2.3.0] [--out DIR] [--warmup S] [--measure S] [--repeat N] [--ablate | --ab K=V,… | --report-from FILE] [--jfr] [--fresh]\n\
                      --repeat N: N runs (median) of the defaults, of the tuned config and of the grid's best, at different times\n\
                      --ablate:   instead of the suite, per workload: defaults, defaults + each tuned key group, tuned, tuned − each group (docs/bench/ablation.md)\n\
                      --ab K=V,…: instead of the suite, per workload: tuned and tuned with K=V,… alternately, --repeat times (docs/bench/ab.md)\n\
+                     --jfr:      record the TaskManager with JFR over every measurement window; the report shows the share of samples per thread and method (OUT/jfr/*.jfr kept)\n\
+                     --fresh:    a new cluster for every run (its first job runs and is discarded as `cold:`): variants share no JVM, so no JIT state or cache carries over\n\
                      --report-from FILE[,FILE…]: no runs; the report from FILE (target/bench-partial.json of a stopped suite, or a suite's tuning.json); a later file's runs replace the earlier files' runs of the workloads it has"
                 );
                 std::process::exit(0);
@@ -145,7 +157,12 @@ fn workloads(only: &[String]) -> Result<Vec<Bench>> {
         }
         let sql = std::fs::read_to_string(dir.join(format!("{name}.sql")))?;
         let yaml_path = dir.join(format!("{name}.yaml"));
-        let workload = Workload::from_text(&yaml_path.display().to_string(), &std::fs::read_to_string(&yaml_path)?)?;
+        let mut workload = Workload::from_text(&yaml_path.display().to_string(), &std::fs::read_to_string(&yaml_path)?)?;
+        // The session zone is a fact of the cluster: the local cluster's JVMs take this
+        // machine's, and the harness tells `tune` so, as a user describing their cluster would.
+        if workload.time_zone.is_none() {
+            workload.time_zone = flinkops_local::java::default_time_zone();
+        }
         out.push(Bench { name: name.to_string(), sql, workload });
     }
     if out.is_empty() {
@@ -213,6 +230,9 @@ struct Measured {
     /// The job's failures (`/jobs/:id/exceptions`): exception class, failing task and the
     /// first line of the stack trace, newest first (at most 3).
     exceptions: Vec<String>,
+    /// JFR execution samples of the TaskManager over the window (`--jfr`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<jfr::Profile>,
     error: Option<String>,
 }
 
@@ -285,6 +305,9 @@ impl Harness {
     async fn run(&mut self, b: &Bench, variant: &str, config: &Config) -> Measured {
         let (cluster_cfg, job_cfg) = split(config);
         let memory = b.workload.cluster.taskmanager_memory.clone();
+        if self.args.fresh {
+            self.down();
+        }
         let m = match self.cluster(&cluster_cfg, &memory).await {
             Ok(client) => {
                 // The first job on a new TaskManager often ran slower than the jobs after it
@@ -335,7 +358,15 @@ impl Harness {
         let job = submit(client, &self.home, Some(&self.dist), Some(&self.java), Program::Sql { script: sql, parallelism_by_name: Default::default() }, &SubmitOptions::default())
             .await
             .map_err(|e| anyhow!("submit: {e}"))?;
-        let result = self.observe(client, &job).await;
+        let jfr_file = if self.args.jfr {
+            let dir = self.args.out.join("jfr");
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let slug: String = variant.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+            Some(dir.join(format!("{:03}-{}-{slug}.jfr", self.results.len(), b.name)))
+        } else {
+            None
+        };
+        let result = self.observe(client, &job, jfr_file.as_deref()).await;
         let restarts = client.job_metrics(&job, &["numRestarts"]).await.ok().and_then(|m| m.first().and_then(|m| m.as_f64()));
         let exceptions: Vec<String> = match client.job_exceptions(&job).await {
             Ok(x) => x
@@ -360,7 +391,7 @@ impl Harness {
         Ok(m)
     }
 
-    async fn observe(&self, client: &FlinkClient, job: &JobId) -> Result<Measured> {
+    async fn observe(&self, client: &FlinkClient, job: &JobId, jfr_file: Option<&Path>) -> Result<Measured> {
         let details = client
             .wait_for_job(job, Duration::from_secs(90), "every task running", |j| {
                 j.state == JobState::Running && !j.vertices.is_empty() && j.vertices.iter().all(|v| v.status == ExecutionState::Running)
@@ -397,6 +428,10 @@ impl Harness {
         let warm_left = self.args.warmup.saturating_sub(running_at.elapsed());
         tokio::time::sleep(warm_left).await;
 
+        if let Some(file) = jfr_file {
+            let &[pid] = tm_pids.as_slice() else { bail!("--jfr: expected one TaskManager process, found {}", tm_pids.len()) };
+            jfr::start(&self.java.tool("jcmd")?, pid, self.args.measure, file)?;
+        }
         // Counter change points: (time, records).
         let mut points: Vec<(Instant, f64)> = Vec::new();
         let cpu0 = (Instant::now(), cpu_seconds(&tm_pids));
@@ -435,6 +470,13 @@ impl Harness {
             let m = client.subtask_metrics(job, v, &[name.as_str()], &[Aggregation::Sum]).await?;
             meter += m.first().and_then(|a| a.sum).unwrap_or(0.0);
         }
+        let profile = match jfr_file {
+            Some(file) => {
+                jfr::wait_written(file, Duration::from_secs(30))?;
+                Some(jfr::summarize(&self.java.tool("jfr")?, file)?)
+            }
+            None => None,
+        };
         let cps = client.checkpoints(job).await?;
         let window: Vec<f64> = cps
             .history
@@ -453,6 +495,7 @@ impl Harness {
             load_avg: None,
             restarts: None,
             exceptions: Vec::new(),
+            profile,
             error: None,
         })
     }
@@ -486,6 +529,11 @@ fn knobs(w: &Workload) -> Vec<(&'static str, Config)> {
     }
     k.push(("object-reuse", cfg(&[("pipeline.object-reuse", "true")])));
     k.push(("parallelism-2", cfg(&[("parallelism.default", "2")])));
+    // The session zone under the one name Flink's window operators do not convert per record.
+    let utc_alias = w.time_zone.as_deref().is_some_and(|z| z != "UTC" && flinkops_tune::workload::Zone::classify(z) == Ok(flinkops_tune::workload::Zone::Utc));
+    if s.window_aggregations && utc_alias {
+        k.push(("utc", cfg(&[("table.local-time-zone", "UTC")])));
+    }
     if w.is_stateful() {
         k.push(("rocksdb", cfg(&[("state.backend.type", "rocksdb")])));
     }

@@ -313,6 +313,66 @@ pub fn ablation_markdown(command: &str, version: &str, args: &crate::Args, elaps
                 keys
             ));
         }
+        s.push_str(&profile_markdown(runs.iter().filter(|r| r.workload == w)));
+    }
+    s
+}
+
+/// The JFR profiles of a workload's runs (`--jfr`), added up per variant (cold runs apart):
+/// the share of the TaskManager's execution samples per thread and per method. Methods: the
+/// 18 with the largest share in some variant and the 10 whose share differs most between the
+/// variants (by ≥ 1 point), without those on ≥ 60 % of the samples in every variant (the task
+/// threads' common frames).
+fn profile_markdown<'a>(runs: impl Iterator<Item = &'a RunResult>) -> String {
+    let mut variants: Vec<(String, crate::jfr::Profile)> = Vec::new();
+    for r in runs.filter(|r| !r.variant.starts_with("cold: ")) {
+        let Some(p) = &r.measured.profile else { continue };
+        match variants.iter_mut().find(|(v, _)| *v == r.variant) {
+            Some((_, sum)) => sum.add(p),
+            None => variants.push((r.variant.clone(), p.clone())),
+        }
+    }
+    if variants.is_empty() {
+        return String::new();
+    }
+    let pct = |x: f64| format!("{:.1} %", 100.0 * x);
+    let mut s = String::from(
+        "\nWhere the TaskManager's time went (JFR execution samples over the measurement windows, the runs of a variant together; a method's share counts the samples whose stack contains it; native code such as RocksDB's is not sampled):\n\n",
+    );
+    s.push_str(&format!("| | {} |\n|{}\n", variants.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(" | "), " --- |".repeat(variants.len() + 1)));
+    s.push_str(&format!("| samples | {} |\n", variants.iter().map(|(_, p)| p.samples.to_string()).collect::<Vec<_>>().join(" | ")));
+    let mut threads: Vec<&String> = variants.iter().flat_map(|(_, p)| p.threads.keys()).collect();
+    threads.sort();
+    threads.dedup();
+    let thread_share = |p: &crate::jfr::Profile, t: &str| if p.samples == 0 { 0.0 } else { p.threads.get(t).copied().unwrap_or(0) as f64 / p.samples as f64 };
+    threads.retain(|t| variants.iter().any(|(_, p)| thread_share(p, t) >= 0.01));
+    threads.sort_by(|a, b| thread_share(&variants[0].1, b).total_cmp(&thread_share(&variants[0].1, a)));
+    for t in threads {
+        s.push_str(&format!("| thread `{}` | {} |\n", t.replace('|', "/"), variants.iter().map(|(_, p)| pct(thread_share(p, t))).collect::<Vec<_>>().join(" | ")));
+    }
+    let mut methods: Vec<&String> = variants.iter().flat_map(|(_, p)| p.methods.keys()).collect();
+    methods.sort();
+    methods.dedup();
+    methods.retain(|m| !variants.iter().all(|(_, p)| p.share(m) >= 0.6));
+    let most = |m: &str| variants.iter().map(|(_, p)| p.share(m)).fold(0.0, f64::max);
+    let spread = |m: &str| most(m) - variants.iter().map(|(_, p)| p.share(m)).fold(1.0, f64::min);
+    let mut by_share = methods.clone();
+    by_share.sort_by(|a, b| most(b).total_cmp(&most(a)).then_with(|| a.cmp(b)));
+    by_share.truncate(18);
+    // and the methods whose share differs most between the variants (what a knob changed)
+    let mut by_spread = methods.clone();
+    by_spread.retain(|m| spread(m) >= 0.01);
+    by_spread.sort_by(|a, b| spread(b).total_cmp(&spread(a)).then_with(|| a.cmp(b)));
+    by_spread.truncate(10);
+    methods = by_share;
+    for m in by_spread {
+        if !methods.contains(&m) {
+            methods.push(m);
+        }
+    }
+    methods.sort_by(|a, b| variants[0].1.share(b).total_cmp(&variants[0].1.share(a)).then_with(|| a.cmp(b)));
+    for m in methods {
+        s.push_str(&format!("| `{m}` | {} |\n", variants.iter().map(|(_, p)| pct(p.share(m))).collect::<Vec<_>>().join(" | ")));
     }
     s
 }
@@ -329,6 +389,51 @@ mod tests {
             config: config.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             measured: Measured { throughput, ..Measured::default() },
         }
+    }
+
+    #[test]
+    fn profiles_add_up_per_variant_and_leave_the_common_frames_out() {
+        let profile = |samples: u64, methods: &[(&str, u64)]| crate::jfr::Profile {
+            samples,
+            threads: [("Op (N/N)#N".to_string(), samples)].into(),
+            methods: methods.iter().map(|(m, n)| (m.to_string(), *n)).collect(),
+        };
+        let with = |variant: &str, p: crate::jfr::Profile| {
+            let mut r = run(variant, &[], 1.0);
+            r.measured.profile = Some(p);
+            r
+        };
+        let runs = vec![
+            with("cold: a", profile(1000, &[("Task.run", 1000), ("Zone.convert", 1000)])),
+            with("a", profile(100, &[("Task.run", 100), ("Zone.convert", 10), ("Timer.add", 20)])),
+            with("b", profile(100, &[("Task.run", 99), ("Timer.add", 30)])),
+            with("a", profile(100, &[("Task.run", 100), ("Zone.convert", 12), ("Timer.add", 20)])),
+        ];
+        let md = profile_markdown(runs.iter());
+        assert!(md.contains("| samples | 200 | 100 |"), "{md}");
+        assert!(md.contains("| `Zone.convert` | 11.0 % | 0.0 % |"), "the cold run stays out: {md}");
+        assert!(md.contains("| `Timer.add` | 20.0 % | 30.0 % |"), "{md}");
+        assert!(!md.contains("Task.run"), "{md}");
+        assert!(md.find("Timer.add") < md.find("Zone.convert"), "ordered by the first variant's share: {md}");
+        assert_eq!(profile_markdown(runs[..0].iter()), "");
+    }
+
+    #[test]
+    fn a_method_a_knob_changes_is_listed_however_small() {
+        let mut a = crate::jfr::Profile { samples: 1000, ..Default::default() };
+        let mut b = a.clone();
+        for i in 0..30 {
+            a.methods.insert(format!("Big.m{i:02}"), 400 - i);
+            b.methods.insert(format!("Big.m{i:02}"), 400 - i);
+        }
+        b.methods.insert("Zone.convert".into(), 50);
+        let mut ra = run("a", &[], 1.0);
+        ra.measured.profile = Some(a);
+        let mut rb = run("b", &[], 1.0);
+        rb.measured.profile = Some(b);
+        let md = profile_markdown([ra, rb].iter());
+        assert!(md.contains("| `Zone.convert` | 0.0 % | 5.0 % |"), "{md}");
+        assert!(md.contains("`Big.m17`") && !md.contains("`Big.m18`"), "the 18 largest: {md}");
     }
 
     #[test]
