@@ -19,7 +19,8 @@ pub struct Profile {
     /// Samples per thread, digits in the name replaced by `N` (a task's subtasks together).
     pub threads: BTreeMap<String, u64>,
     /// Samples whose stack contains the method (`Class.method`, the class without its
-    /// package): the method's inclusive share.
+    /// package): the method's inclusive share. Methods on fewer than 0.1 % of the samples are
+    /// left out.
     pub methods: BTreeMap<String, u64>,
 }
 
@@ -156,6 +157,9 @@ fn profile_of(dump: Dump) -> Profile {
             *p.methods.entry(m).or_default() += 1;
         }
     }
+    // methods on fewer than 0.1 % of the samples say nothing and would fill the JSON
+    let min = p.samples / 1000;
+    p.methods.retain(|_, n| *n > min);
     p
 }
 
@@ -196,6 +200,18 @@ mod tests {
     fn subtasks_of_a_task_are_one_thread_group() {
         assert_eq!(thread_group("WindowAggregate[4] -> Calc[5] -> snk[6]: Writer (1/2)#0"), "WindowAggregate[N] -> Calc[N] -> snk[N]: Writer (N/N)#N");
         assert_eq!(thread_group("flink-pekko.actor.default-dispatcher-17"), "flink-pekko.actor.default-dispatcher-N");
+    }
+
+    #[test]
+    fn methods_on_fewer_than_a_thousandth_of_the_samples_are_left_out() {
+        let event = |method: &str| format!(r#"{{"values": {{"stackTrace": {{"frames": [{{"method": {{"type": {{"name": "a/Op"}}, "name": "{method}"}}}}]}}}}}}"#);
+        let mut events: Vec<String> = (0..2000).map(|_| event("hot")).collect();
+        events.extend([event("rare"), event("rare"), event("seen"), event("seen"), event("seen")]);
+        let p = profile_of(serde_json::from_str(&format!(r#"{{"recording": {{"events": [{}]}}}}"#, events.join(","))).unwrap());
+        assert_eq!(p.samples, 2005);
+        assert_eq!(p.methods.get("Op.seen"), Some(&3));
+        assert_eq!(p.methods.get("Op.rare"), None, "2 of 2005 samples");
+        assert_eq!(p.threads.get("?"), Some(&2005), "samples without a thread count under `?`");
     }
 
     #[test]

@@ -128,7 +128,7 @@ fn args() -> Result<Args> {
                      --ab K=V,…: instead of the suite, per workload: tuned and tuned with K=V,… alternately, --repeat times (docs/bench/ab.md)\n\
                      --jfr:      record the TaskManager with JFR over every measurement window; the report shows the share of samples per thread and method (OUT/jfr/*.jfr kept)\n\
                      --fresh:    a new cluster for every run (its first job runs and is discarded as `cold:`): variants share no JVM, so no JIT state or cache carries over\n\
-                     --report-from FILE[,FILE…]: no runs; the report from FILE (target/bench-partial.json of a stopped suite, or a suite's tuning.json); a later file's runs replace the earlier files' runs of the workloads it has"
+                     --report-from FILE[,FILE…]: no runs; the report from FILE (target/bench-partial.json of a stopped suite, or a suite's tuning.json); a later file's runs replace the earlier files' runs of the workloads it has; an A/B's or ablation's ab.json/ablation.json gives its .md again"
                 );
                 std::process::exit(0);
             }
@@ -560,6 +560,19 @@ async fn main() -> Result<()> {
         // The report of a suite that was stopped before its end (the runs it finished), or of
         // several: `a.json,b.json` — a later file's runs replace every run of the workloads it
         // has (a suite re-run for some workloads after a change that concerns only them).
+        // An A/B's or an ablation's runs (their JSON has the command and the elapsed time):
+        // its report again, e.g. after the report changed.
+        if let Ok(text) = std::fs::read_to_string(file)
+            && let Ok(value) = serde_json::from_str::<serde_json::Value>(&text)
+            && let (Some(command), Some(elapsed)) = (value.get("command").and_then(|c| c.as_str()), value.get("elapsed_s").and_then(|e| e.as_u64()))
+        {
+            let runs: Vec<RunResult> = serde_json::from_value(value.get("runs").cloned().unwrap_or_default()).with_context(|| format!("--report-from {}", file.display()))?;
+            let name = if command.contains("--ablate") { "ablation" } else { "ab" };
+            std::fs::create_dir_all(&args.out)?;
+            std::fs::write(args.out.join(format!("{name}.md")), report::ablation_markdown(command, &args.flink_version, &args, elapsed, &runs))?;
+            println!("wrote {}/{name}.md from {}", args.out.display(), file.display());
+            return Ok(());
+        }
         let mut runs: Vec<RunResult> = Vec::new();
         for part in file.to_string_lossy().split(',') {
             let text = std::fs::read_to_string(part).with_context(|| format!("--report-from {part}"))?;

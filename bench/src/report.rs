@@ -320,8 +320,8 @@ pub fn ablation_markdown(command: &str, version: &str, args: &crate::Args, elaps
 
 /// The JFR profiles of a workload's runs (`--jfr`), added up per variant (cold runs apart):
 /// the share of the TaskManager's execution samples per thread and per method. Methods: the
-/// 18 with the largest share in some variant and the 10 whose share differs most between the
-/// variants (by ≥ 1 point), without those on ≥ 60 % of the samples in every variant (the task
+/// 18 with the largest share in some variant and the 15 whose share differs most between the
+/// variants (by ≥ 1 point), without those on ≥ 45 % of the samples in every variant (the task
 /// threads' common frames).
 fn profile_markdown<'a>(runs: impl Iterator<Item = &'a RunResult>) -> String {
     let mut variants: Vec<(String, crate::jfr::Profile)> = Vec::new();
@@ -353,7 +353,7 @@ fn profile_markdown<'a>(runs: impl Iterator<Item = &'a RunResult>) -> String {
     let mut methods: Vec<&String> = variants.iter().flat_map(|(_, p)| p.methods.keys()).collect();
     methods.sort();
     methods.dedup();
-    methods.retain(|m| !variants.iter().all(|(_, p)| p.share(m) >= 0.6));
+    methods.retain(|m| !variants.iter().all(|(_, p)| p.share(m) >= 0.45));
     let most = |m: &str| variants.iter().map(|(_, p)| p.share(m)).fold(0.0, f64::max);
     let spread = |m: &str| most(m) - variants.iter().map(|(_, p)| p.share(m)).fold(1.0, f64::min);
     let mut by_share = methods.clone();
@@ -363,7 +363,7 @@ fn profile_markdown<'a>(runs: impl Iterator<Item = &'a RunResult>) -> String {
     let mut by_spread = methods.clone();
     by_spread.retain(|m| spread(m) >= 0.01);
     by_spread.sort_by(|a, b| spread(b).total_cmp(&spread(a)).then_with(|| a.cmp(b)));
-    by_spread.truncate(10);
+    by_spread.truncate(15);
     methods = by_share;
     for m in by_spread {
         if !methods.contains(&m) {
