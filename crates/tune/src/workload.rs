@@ -173,20 +173,38 @@ pub enum Zone {
 impl Zone {
     /// Classifies a zone id the way Flink's `table.local-time-zone` accepts them: an IANA name
     /// (the database is bundled, so the answer does not depend on the machine) or
-    /// `GMT±hh:mm`. The error says what was wrong and what is accepted.
+    /// `GMT±hh:mm`; what Flink would refuse is an error that says what was wrong and what is
+    /// accepted (checked against a real JVM in the integration tests).
     pub fn classify(name: &str) -> Result<Zone, String> {
         if let Some(offset) = name.strip_prefix("GMT").filter(|r| r.starts_with(['+', '-'])) {
-            let two_digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
-            let hm = offset[1..].split_once(':').filter(|(h, m)| two_digits(h) && two_digits(m));
-            let (h, m): (u8, u8) = match hm.map(|(h, m)| (h.parse(), m.parse())) {
-                Some((Ok(h), Ok(m))) if h <= 18 && m <= 59 => (h, m),
-                _ => return Err(format!("`{name}`: a fixed offset is written GMT+hh:mm or GMT-hh:mm, two digits each, hh ≤ 18 (e.g. `GMT-03:00`), as Flink requires")),
+            // What both of Java's parsers take (TimeZone's custom ids and ZoneOffset): h, hh,
+            // hhmm or hh:mm, at most 18 hours.
+            let digits = &offset[1..];
+            let all = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            let hm = match digits.split_once(':') {
+                Some((h, m)) if h.len() == 2 && m.len() == 2 && all(h) && all(m) => Some((h, m)),
+                None if (1..=2).contains(&digits.len()) && all(digits) => Some((digits, "0")),
+                None if digits.len() == 4 && all(digits) => Some((&digits[..2], &digits[2..])),
+                _ => None,
+            };
+            let minutes = hm.and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?))).filter(|&(h, m)| m <= 59 && h * 60 + m <= 18 * 60);
+            let Some((h, m)) = minutes else {
+                return Err(format!("`{name}`: a fixed offset is written GMT+hh:mm or GMT-hh:mm (or GMT+h, GMT+hh, GMT+hhmm), at most 18 hours (e.g. `GMT-03:00`), as Flink requires"));
             };
             return Ok(if h == 0 && m == 0 { Zone::Utc } else { Zone::Other });
         }
         let tz = jiff::tz::TimeZone::get(name).map_err(|_| {
             format!("`{name}` is not a zone of the IANA time zone database: give a name such as `Europe/Berlin` or `Etc/UTC`, or a fixed offset such as `GMT+03:00`")
         })?;
+        // The database looks names up ignoring case; Java (and so Flink) does not.
+        if let Some(canonical) = tz.iana_name().filter(|c| *c != name) {
+            return Err(format!("`{name}`: Flink reads zone names case-sensitively; write `{canonical}`"));
+        }
+        // Java reads these three as fixed offsets (ZoneId.SHORT_IDS) and the database as
+        // regions; Flink refuses a zone on which the two disagree.
+        if ["EST", "MST", "HST"].contains(&name) {
+            return Err(format!("`{name}`: Flink refuses this abbreviation; give a region such as `America/New_York` or a fixed offset such as `GMT-05:00`"));
+        }
         let fixed_utc = tz.following(jiff::Timestamp::MIN).next().is_none() && tz.to_offset(jiff::Timestamp::UNIX_EPOCH) == jiff::tz::Offset::UTC;
         Ok(if fixed_utc { Zone::Utc } else { Zone::Other })
     }

@@ -117,6 +117,38 @@ fn bad_workloads_are_input_errors_with_their_position() {
     assert_eq!(out.status.code(), Some(3));
 }
 
+/// `--time-zone` accepts exactly the zones Flink accepts: Flink's `table.local-time-zone`
+/// check (`TimeZone.getTimeZone(z).toZoneId().equals(ZoneId.of(z))`) run by a real JVM.
+#[test]
+fn time_zones_are_accepted_as_a_jvm_accepts_them_for_flink() {
+    let zones = [
+        "UTC", "Etc/UTC", "GMT", "Zulu", "UCT", "GMT0", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "CET", "EST5EDT", "GMT+03:00", "GMT-00:00",
+        "GMT+3", "GMT+0530", "GMT-18:00", "EST", "MST", "HST", "europe/berlin", "etc/utc", "Europe/Berln", "PST", "GMT+3:00", "GMT+18:30", "GMT+1:00:00",
+        "UTC+3",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("FlinkZone.java");
+    std::fs::write(
+        &src,
+        "public class FlinkZone { public static void main(String[] a) { for (String z : a) { boolean ok; \
+         try { ok = java.util.TimeZone.getTimeZone(z).toZoneId().equals(java.time.ZoneId.of(z)); } catch (Exception e) { ok = false; } \
+         System.out.println(z + \" \" + ok); } } }",
+    )
+    .unwrap();
+    let out = std::process::Command::new("java").arg(&src).args(zones).output().expect("java");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let jvm = String::from_utf8(out.stdout).unwrap();
+    let mut accepted = 0;
+    for line in jvm.lines() {
+        let (zone, ok) = line.rsplit_once(' ').unwrap();
+        let ours = flinkops().args(["tune", "--sql", "window-aggregations", "--time-zone", zone]).output().unwrap();
+        assert_eq!(ours.status.success(), ok == "true", "{zone}: the JVM says {ok}; flinkops: {}", String::from_utf8_lossy(&ours.stderr));
+        accepted += usize::from(ok == "true");
+    }
+    assert_eq!(jvm.lines().count(), zones.len());
+    assert_eq!(accepted, 16, "{jvm}");
+}
+
 #[test]
 fn a_real_cluster_starts_and_checkpoints_with_the_tuned_config() {
     let v = flinkops_json(&[

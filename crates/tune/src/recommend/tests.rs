@@ -400,14 +400,14 @@ fn utc_under_any_name_becomes_the_id_flink_does_not_convert() {
         sql: SqlShape { window_aggregations: true, ..Default::default() },
         ..Default::default()
     };
-    for zone in ["Etc/UTC", "UTC", "GMT", "Zulu", "Etc/GMT+0", "GMT+00:00", "GMT-00:00"] {
+    for zone in ["Etc/UTC", "UTC", "GMT", "Zulu", "Etc/GMT+0", "GMT+00:00", "GMT-00:00", "GMT+0", "GMT-0000"] {
         let r = assert_clean(&windows(Some(zone)), Profile::HighThroughput, "2.3");
         assert_eq!(r.config.get("table.local-time-zone").map(String::as_str), Some("UTC"), "{zone}");
         let reason = r.reasons.iter().find(|x| x.key == "table.local-time-zone").unwrap();
         assert_eq!(reason.trigger, format!("workload.time_zone = {zone}"));
     }
     // zones with offset 0 only some of the time, or only since some date, are not UTC
-    for zone in ["Europe/London", "Africa/Abidjan", "Europe/Berlin", "GMT-03:00"] {
+    for zone in ["Europe/London", "Africa/Abidjan", "Europe/Berlin", "GMT-03:00", "GMT+3", "GMT+0530"] {
         let r = assert_clean(&windows(Some(zone)), Profile::HighThroughput, "1.20");
         assert_eq!(r.config.get("table.local-time-zone").map(String::as_str), Some(zone), "pinned as given");
     }
@@ -424,10 +424,13 @@ fn a_zone_flink_would_reject_is_a_positioned_error() {
     for (zone, says) in [
         ("Europe/Berln", "IANA time zone database"),
         ("PST", "IANA time zone database"),
-        ("GMT+3", "GMT+hh:mm"),
+        ("GMT+3:00", "GMT+hh:mm"),
+        ("GMT+18:30", "GMT+hh:mm"),
         ("GMT+19:00", "GMT+hh:mm"),
         ("GMT+03:0", "GMT+hh:mm"),
         ("GMT-0:00", "GMT+hh:mm"),
+        ("europe/berlin", "write `Europe/Berlin`"),
+        ("EST", "refuses this abbreviation"),
         ("GMT+03:60", "GMT+hh:mm"),
     ] {
         let text = format!("goal: throughput\ntime_zone: {zone}\n");
