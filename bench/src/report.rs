@@ -192,14 +192,18 @@ pub fn markdown(meta: &Meta, rows: &[Row], runs: &[RunResult]) -> String {
     s.push_str(&format!(
         "Flink {} on this machine ({} cores, shared), one TaskManager of 4 GB with 2 slots, datagen sources far above capacity. \
          Throughput is the records per second the **source operators** emit (`Source__<table>[n].numRecordsOut`, summed over sources and subtasks), \
-         in millions, the median of 5 s spans after a {} s warm-up over a {} s window. Written by `{}` ({}; {} s in all).\n\n",
+         in millions, the median of 5 s spans after a {} s warm-up over a {} s window. Written by `{}` ({}).\n\n",
         meta.flink_version,
         meta.cores,
         meta.warmup_s,
         meta.measure_s,
         meta.command,
-        if meta.quick { "quick mode" } else { "full suite" },
-        meta.elapsed_s
+        match (meta.quick, meta.elapsed_s) {
+            (true, e) => format!("quick mode; {e} s in all"),
+            // a report written again from runs (--report-from): their time is in their log
+            (false, 0) => "full suite".to_string(),
+            (false, e) => format!("full suite; {e} s in all"),
+        }
     ));
     s.push_str("![throughput per workload and configuration](tuning.png)\n\n");
     s.push_str("| workload | defaults | seed preset | flinkops tune | grid best | tuned / defaults | tuned / grid | tuned / seed | grid best is |\n");
