@@ -63,7 +63,7 @@ pub fn start(jcmd: &Path, pid: u32, duration: Duration, file: &Path) -> Result<(
 }
 
 /// Waits until the recording's file is written (its size stops changing), at most `timeout`.
-pub fn wait_written(file: &Path, timeout: Duration) -> Result<()> {
+pub async fn wait_written(file: &Path, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
     let mut last = None;
     loop {
@@ -75,7 +75,7 @@ pub fn wait_written(file: &Path, timeout: Duration) -> Result<()> {
             bail!("JFR did not write {} within {} s", file.display(), timeout.as_secs());
         }
         last = size;
-        std::thread::sleep(Duration::from_millis(500));
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
@@ -195,6 +195,18 @@ fn thread_group(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_recording_is_waited_for_until_its_file_stops_growing() {
+        let dir = std::env::temp_dir().join(format!("flinkops-bench-jfr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("r.jfr");
+        let missing = wait_written(&file, Duration::from_millis(700)).await.unwrap_err().to_string();
+        assert!(missing.contains("did not write"), "{missing}");
+        std::fs::write(&file, b"FLR\0").unwrap();
+        wait_written(&file, Duration::from_secs(5)).await.unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn subtasks_of_a_task_are_one_thread_group() {

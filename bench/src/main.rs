@@ -472,7 +472,7 @@ impl Harness {
         }
         let profile = match jfr_file {
             Some(file) => {
-                jfr::wait_written(file, Duration::from_secs(30))?;
+                jfr::wait_written(file, Duration::from_secs(30)).await?;
                 Some(jfr::summarize(&self.java.tool("jfr")?, file)?)
             }
             None => None,
