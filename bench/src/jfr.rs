@@ -35,8 +35,18 @@ impl Profile {
         }
     }
 
+    /// The share of the samples whose stack contains `method`.
     pub fn share(&self, method: &str) -> f64 {
-        if self.samples == 0 { 0.0 } else { self.methods.get(method).copied().unwrap_or(0) as f64 / self.samples as f64 }
+        self.fraction(self.methods.get(method))
+    }
+
+    /// The share of the samples taken in the thread group `thread`.
+    pub fn thread_share(&self, thread: &str) -> f64 {
+        self.fraction(self.threads.get(thread))
+    }
+
+    fn fraction(&self, count: Option<&u64>) -> f64 {
+        if self.samples == 0 { 0.0 } else { count.copied().unwrap_or(0) as f64 / self.samples as f64 }
     }
 }
 

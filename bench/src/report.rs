@@ -348,11 +348,10 @@ fn profile_markdown<'a>(runs: impl Iterator<Item = &'a RunResult>) -> String {
     let mut threads: Vec<&String> = variants.iter().flat_map(|(_, p)| p.threads.keys()).collect();
     threads.sort();
     threads.dedup();
-    let thread_share = |p: &crate::jfr::Profile, t: &str| if p.samples == 0 { 0.0 } else { p.threads.get(t).copied().unwrap_or(0) as f64 / p.samples as f64 };
-    threads.retain(|t| variants.iter().any(|(_, p)| thread_share(p, t) >= 0.01));
-    threads.sort_by(|a, b| thread_share(&variants[0].1, b).total_cmp(&thread_share(&variants[0].1, a)));
+    threads.retain(|t| variants.iter().any(|(_, p)| p.thread_share(t) >= 0.01));
+    threads.sort_by(|a, b| variants[0].1.thread_share(b).total_cmp(&variants[0].1.thread_share(a)));
     for t in threads {
-        s.push_str(&format!("| thread `{}` | {} |\n", t.replace('|', "/"), variants.iter().map(|(_, p)| pct(thread_share(p, t))).collect::<Vec<_>>().join(" | ")));
+        s.push_str(&format!("| thread `{}` | {} |\n", t.replace('|', "/"), variants.iter().map(|(_, p)| pct(p.thread_share(t))).collect::<Vec<_>>().join(" | ")));
     }
     let mut methods: Vec<&String> = variants.iter().flat_map(|(_, p)| p.methods.keys()).collect();
     methods.sort();
